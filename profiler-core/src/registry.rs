@@ -1,0 +1,363 @@
+//! The global registry: stage names, the threads that record, counters and memory records.
+//!
+//! Nothing here is on the per-call path. A call site looks its stage up once (then keeps the
+//! id in its `static`); a thread registers once and retires once; snapshots and resets are
+//! rare. Data of exited threads is merged into `retired` when they exit, so it is never lost
+//! and memory stays bounded however many short-lived threads come and go.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::SystemTime;
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use crate::clock;
+use crate::histogram::Histogram;
+use crate::snapshot::{CounterSnapshot, MemorySnapshot, Snapshot, StageSnapshot, TreeNode};
+use crate::switch;
+use crate::thread::{self, ROOT, ThreadData};
+
+/// Distinct stage names the registry holds; calls to further stages pass unrecorded.
+pub const MAX_STAGES: usize = 1 << 16;
+
+/// Index of a stage in the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct StageId(pub(crate) u32);
+
+/// The process-wide registry behind the free functions of this crate.
+pub struct Registry {
+    ids: DashMap<Box<str>, StageId>,
+    names: RwLock<Vec<Arc<str>>>,
+    threads: Mutex<Threads>,
+    counters: DashMap<Box<str>, AtomicU64>,
+    memory: DashMap<Box<str>, MemoryRecord>,
+}
+
+#[derive(Default)]
+struct Threads {
+    live: Vec<Arc<ThreadData>>,
+    retired: Merged,
+    next_serial: u32,
+}
+
+#[derive(Clone, Copy)]
+struct MemoryRecord {
+    samples: u64,
+    last: u64,
+    min: u64,
+    peak: u64,
+    sum: u128,
+}
+
+impl Registry {
+    /// The global registry.
+    pub fn global() -> &'static Registry {
+        static GLOBAL: OnceLock<Registry> = OnceLock::new();
+        GLOBAL.get_or_init(|| Registry {
+            ids: DashMap::new(),
+            names: RwLock::new(Vec::new()),
+            threads: Mutex::new(Threads { next_serial: 1, ..Threads::default() }),
+            counters: DashMap::new(),
+            memory: DashMap::new(),
+        })
+    }
+
+    /// The id of a stage name, registering it if new; `None` once [`MAX_STAGES`] are taken.
+    ///
+    /// **Locking behaviour:** takes a shard lock of the name map, and the name list's write
+    /// lock when the name is new.
+    pub(crate) fn stage_id(&self, name: &str) -> Option<StageId> {
+        if let Some(id) = self.ids.get(name) {
+            return Some(*id);
+        }
+        match self.ids.entry(name.into()) {
+            Entry::Occupied(entry) => Some(*entry.get()),
+            Entry::Vacant(entry) => {
+                let mut names = self.names.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if names.len() >= MAX_STAGES {
+                    return None;
+                }
+                let id = StageId(names.len() as u32);
+                names.push(Arc::from(name));
+                entry.insert(id);
+                Some(id)
+            }
+        }
+    }
+
+    fn lock_threads(&self) -> MutexGuard<'_, Threads> {
+        // A panic while the lock was held leaves consistent data (every update is one push or
+        // one merge), so a poisoned lock is still usable.
+        self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers the calling thread. **Locking behaviour:** takes the thread-list lock.
+    pub(crate) fn register_thread(&self, generation: u64) -> Arc<ThreadData> {
+        let mut threads = self.lock_threads();
+        let serial = threads.next_serial;
+        threads.next_serial = serial.checked_add(1).unwrap_or(1);
+        let data = Arc::new(ThreadData::new(serial, generation));
+        threads.live.push(Arc::clone(&data));
+        data
+    }
+
+    /// Merges an exiting thread's data into the retired totals and forgets the thread.
+    /// **Locking behaviour:** takes the thread-list lock.
+    pub(crate) fn retire_thread(&self, data: &Arc<ThreadData>) {
+        let generation = switch::generation(switch::state());
+        let mut threads = self.lock_threads();
+        if data.generation.load(Relaxed) == generation {
+            threads.retired.add_thread(data);
+        }
+        threads.live.retain(|live| !Arc::ptr_eq(live, data));
+    }
+
+    /// Everything recorded so far, merged over live and exited threads, while they keep running.
+    ///
+    /// **Locking behaviour:** holds the thread-list lock while reading the threads' data (the
+    /// threads themselves are never blocked), and briefly each shard of the counter and memory
+    /// maps. The first snapshot taken less than 10 ms after start-up waits out the rest of those
+    /// 10 ms to calibrate the clock.
+    pub fn snapshot(&self) -> Snapshot {
+        thread::while_busy(|| {
+            let ns_per_tick = clock::ns_per_tick();
+            let generation = switch::generation(switch::state());
+            let merged = {
+                let threads = self.lock_threads();
+                let mut merged = threads.retired.clone();
+                for data in threads.live.iter().filter(|d| d.generation.load(Relaxed) == generation) {
+                    merged.add_thread(data);
+                }
+                merged
+            };
+            let names = self.names.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let mut snapshot = merged.into_snapshot(&names, ns_per_tick);
+            snapshot.wall_ns = u64::try_from(clock::since_start().as_nanos()).unwrap_or(u64::MAX);
+            snapshot.counters = self.counter_snapshots();
+            snapshot.memory = self.memory_snapshots();
+            snapshot
+        })
+    }
+
+    /// Discards everything recorded so far: stages keep their ids, counts restart from zero.
+    /// Threads drop their old data on their next call; calls in progress are not recorded.
+    pub fn reset(&self) {
+        thread::while_busy(|| {
+            let mut threads = self.lock_threads();
+            switch::bump_generation();
+            threads.retired = Merged::default();
+            self.counters.clear();
+            self.memory.clear();
+        });
+    }
+
+    /// Adds `by` to the named counter. **Locking behaviour:** one shard lock of the counter map.
+    pub fn increment_counter(&self, name: &str, by: u64) {
+        if !switch::is_enabled() || thread::is_busy() {
+            return;
+        }
+        thread::while_busy(|| {
+            if let Some(counter) = self.counters.get(name) {
+                counter.fetch_add(by, Relaxed);
+            } else {
+                self.counters.entry(name.into()).or_default().fetch_add(by, Relaxed);
+            }
+        });
+    }
+
+    /// Records a memory size in bytes under a name. **Locking behaviour:** one shard lock.
+    pub fn record_memory(&self, name: &str, bytes: u64) {
+        if !switch::is_enabled() || thread::is_busy() {
+            return;
+        }
+        thread::while_busy(|| {
+            let fresh = MemoryRecord { samples: 0, last: 0, min: u64::MAX, peak: 0, sum: 0 };
+            let mut record = self.memory.entry(name.into()).or_insert(fresh);
+            record.samples += 1;
+            record.last = bytes;
+            record.min = record.min.min(bytes);
+            record.peak = record.peak.max(bytes);
+            record.sum += u128::from(bytes);
+        });
+    }
+
+    fn counter_snapshots(&self) -> Vec<CounterSnapshot> {
+        let mut counters: Vec<_> = self
+            .counters
+            .iter()
+            .map(|entry| CounterSnapshot { name: entry.key().to_string(), value: entry.value().load(Relaxed) })
+            .collect();
+        counters.sort_by(|a, b| a.name.cmp(&b.name));
+        counters
+    }
+
+    fn memory_snapshots(&self) -> Vec<MemorySnapshot> {
+        let mut memory: Vec<_> = self
+            .memory
+            .iter()
+            .map(|entry| {
+                let r = *entry.value();
+                MemorySnapshot {
+                    name: entry.key().to_string(),
+                    samples: r.samples,
+                    last_bytes: r.last,
+                    min_bytes: r.min,
+                    peak_bytes: r.peak,
+                    sum_bytes: r.sum,
+                }
+            })
+            .collect();
+        memory.sort_by(|a, b| a.name.cmp(&b.name));
+        memory
+    }
+}
+
+/// Threads' call trees merged by path, in ticks.
+#[derive(Clone, Default)]
+struct Merged {
+    nodes: Vec<MergedNode>,
+    by_path: HashMap<(Option<usize>, u32), usize>,
+    stages: HashMap<u32, StageTotals>,
+    threads: u32,
+}
+
+#[derive(Clone)]
+struct MergedNode {
+    stage: u32,
+    parent: Option<usize>,
+    calls: u64,
+    total: u64,
+    self_time: u64,
+    busy: u64,
+}
+
+#[derive(Clone, Default)]
+struct StageTotals {
+    min: Option<u64>,
+    max: u64,
+    threads: u32,
+    histogram: Histogram,
+}
+
+impl Merged {
+    fn add_thread(&mut self, data: &ThreadData) {
+        let mut merged_index: Vec<Option<usize>> = Vec::new();
+        let mut touched = HashSet::new();
+        for (index, node) in data.nodes() {
+            if index == ROOT {
+                merged_index.push(None);
+                continue;
+            }
+            let stage = node.stage.load(Relaxed);
+            let parent = merged_index[node.parent.load(Relaxed) as usize];
+            let next = self.nodes.len();
+            let target = *self.by_path.entry((parent, stage)).or_insert(next);
+            if target == next {
+                self.nodes.push(MergedNode { stage, parent, calls: 0, total: 0, self_time: 0, busy: 0 });
+            }
+            merged_index.push(Some(target));
+            let (calls, busy) = (node.calls.load(Relaxed), node.busy.load(Relaxed));
+            let out = &mut self.nodes[target];
+            out.calls += calls;
+            out.total += node.total.load(Relaxed);
+            out.self_time += node.self_time.load(Relaxed);
+            out.busy += busy;
+            if calls > 0 || busy > 0 {
+                touched.insert(stage);
+            }
+            if calls > 0 {
+                let totals = self.stages.entry(stage).or_default();
+                let (min, max) = (node.min.load(Relaxed), node.max.load(Relaxed));
+                totals.min = Some(totals.min.map_or(min, |m| m.min(min)));
+                totals.max = totals.max.max(max);
+            }
+        }
+        for &stage in &touched {
+            let totals = self.stages.entry(stage).or_default();
+            totals.threads += 1;
+            if let Some(histogram) = data.histogram(stage) {
+                histogram.add_scaled_to(&mut totals.histogram, 1.0);
+            }
+        }
+        if !touched.is_empty() {
+            self.threads += 1;
+        }
+    }
+
+    fn into_snapshot(self, names: &[Arc<str>], ns_per_tick: f64) -> Snapshot {
+        let ns = |ticks: u64| (ticks as f64 * ns_per_tick).round() as u64;
+        // Keep the nodes whose subtree recorded anything (an active parent has no calls yet).
+        let mut keep = vec![false; self.nodes.len()];
+        for (index, node) in self.nodes.iter().enumerate().rev() {
+            if node.calls > 0 || node.busy > 0 {
+                keep[index] = true;
+            }
+            if keep[index]
+                && let Some(parent) = node.parent
+            {
+                keep[parent] = true;
+            }
+        }
+        let mut stage_index: HashMap<u32, usize> = HashMap::new();
+        let mut stages: Vec<StageSnapshot> = Vec::new();
+        let mut tree_index = vec![usize::MAX; self.nodes.len()];
+        let mut tree = Vec::new();
+        for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
+            let stage = *stage_index.entry(node.stage).or_insert_with(|| {
+                let totals = self.stages.get(&node.stage).cloned().unwrap_or_default();
+                let mut histogram = Histogram::default();
+                histogram.merge_scaled(&totals.histogram, ns_per_tick);
+                stages.push(StageSnapshot {
+                    name: names
+                        .get(node.stage as usize)
+                        .map_or_else(|| format!("stage#{}", node.stage), |n| n.to_string()),
+                    calls: 0,
+                    total_ns: 0,
+                    self_ns: 0,
+                    busy_ns: 0,
+                    is_async: false,
+                    sum_ns: 0,
+                    min_ns: totals.min.map_or(0, ns),
+                    max_ns: ns(totals.max),
+                    threads: totals.threads,
+                    histogram,
+                });
+                stages.len() - 1
+            });
+            tree_index[index] = tree.len();
+            tree.push(TreeNode {
+                stage,
+                parent: node.parent.map(|p| tree_index[p]),
+                calls: node.calls,
+                total_ns: ns(node.total),
+                self_ns: ns(node.self_time),
+                busy_ns: ns(node.busy),
+            });
+        }
+        let mut snapshot = Snapshot {
+            created_at: SystemTime::now(),
+            wall_ns: 0,
+            threads: self.threads,
+            stages,
+            tree,
+            counters: Vec::new(),
+            memory: Vec::new(),
+        };
+        for index in 0..snapshot.tree.len() {
+            let node = snapshot.tree[index].clone();
+            let recursive = snapshot.has_ancestor_of_stage(index, node.stage);
+            let stage = &mut snapshot.stages[node.stage];
+            stage.calls += node.calls;
+            stage.sum_ns += node.total_ns;
+            stage.self_ns += node.self_ns;
+            stage.busy_ns += node.busy_ns;
+            stage.is_async |= node.busy_ns > 0;
+            if !recursive {
+                stage.total_ns += node.total_ns;
+            }
+        }
+        snapshot
+    }
+}

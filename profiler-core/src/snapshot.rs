@@ -1,0 +1,189 @@
+//! A point-in-time copy of everything the registry recorded, merged over all threads.
+//!
+//! All times are nanoseconds. See the crate documentation for the exact meaning of each field.
+
+use std::time::SystemTime;
+
+use crate::histogram::Histogram;
+
+/// Everything recorded since start-up (or the last [`reset`](crate::reset)), merged over threads.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// When the snapshot was taken.
+    pub created_at: SystemTime,
+    /// Wall time from the profiler's first use (see [`init`](crate::init)) to this snapshot.
+    pub wall_ns: u64,
+    /// Number of threads that recorded at least one call.
+    pub threads: u32,
+    /// One entry per stage that was called, in order of first appearance in the call tree.
+    pub stages: Vec<StageSnapshot>,
+    /// The call tree merged over threads: one node per distinct path of stages from a root.
+    /// A node's parent comes before it; roots have no parent.
+    pub tree: Vec<TreeNode>,
+    /// Counters from [`increment_counter`](crate::increment_counter), sorted by name.
+    pub counters: Vec<CounterSnapshot>,
+    /// Memory records from [`record_memory`](crate::record_memory), sorted by name.
+    pub memory: Vec<MemorySnapshot>,
+}
+
+/// Statistics of one stage (all call sites sharing one name), merged over threads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSnapshot {
+    /// The stage name.
+    pub name: String,
+    /// Every invocation, recursive ones included. For `async` stages: every completed call.
+    pub calls: u64,
+    /// Inclusive time: entry to exit of the calls that were not made while the same stage was
+    /// already active on the same thread (cProfile's cumulative time; recursion never inflates it).
+    /// For `async` stages: wall time from first poll to completion.
+    pub total_ns: u64,
+    /// Exclusive time: time inside the stage minus time inside instrumented callees.
+    /// For `async` stages this counts only time inside polls.
+    pub self_ns: u64,
+    /// `async` stages only (0 otherwise): time spent inside `poll`, callees included.
+    pub busy_ns: u64,
+    /// Whether the stage is an instrumented future (`async fn`).
+    pub is_async: bool,
+    /// Sum of the duration of every call, recursive ones included: `sum_ns / calls` is the mean.
+    pub sum_ns: u64,
+    /// Shortest call (exact).
+    pub min_ns: u64,
+    /// Longest call (exact).
+    pub max_ns: u64,
+    /// Number of threads that called the stage.
+    pub threads: u32,
+    /// Distribution of call durations (every call, recursive ones included).
+    pub histogram: Histogram,
+}
+
+impl StageSnapshot {
+    /// Mean duration of one call (exact).
+    #[must_use]
+    pub fn mean_ns(&self) -> f64 {
+        if self.calls == 0 { 0.0 } else { self.sum_ns as f64 / self.calls as f64 }
+    }
+
+    /// Standard deviation of call durations, from the histogram.
+    #[must_use]
+    pub fn stdev_ns(&self) -> f64 {
+        self.histogram.stdev()
+    }
+
+    /// Nearest-rank percentile `q` in `[0, 1]` of call durations, within 2 % of the exact value
+    /// and clamped to the exact `[min_ns, max_ns]`.
+    #[must_use]
+    pub fn percentile_ns(&self, q: f64) -> u64 {
+        if self.histogram.is_empty() {
+            return 0;
+        }
+        self.histogram.quantile(q).clamp(self.min_ns, self.max_ns)
+    }
+
+    /// The time that measures this stage's weight in the program: inclusive time for ordinary
+    /// stages, busy time for `async` ones (their wall time includes waiting).
+    #[must_use]
+    pub fn impact_ns(&self) -> u64 {
+        if self.is_async { self.busy_ns } else { self.total_ns }
+    }
+}
+
+/// One node of the merged call tree: a stage reached through one particular path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeNode {
+    /// Index into [`Snapshot::stages`].
+    pub stage: usize,
+    /// Index into [`Snapshot::tree`] of the caller node; `None` for a root.
+    pub parent: Option<usize>,
+    /// Calls made through this path.
+    pub calls: u64,
+    /// Sum of the durations of those calls (wall time for `async` stages).
+    pub total_ns: u64,
+    /// Exclusive time of those calls.
+    pub self_ns: u64,
+    /// Time inside polls (`async` stages only).
+    pub busy_ns: u64,
+}
+
+/// A caller → callee relation between stages, summed over all paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// Index into [`Snapshot::stages`] of the caller; `None` when called from outside any stage.
+    pub parent: Option<usize>,
+    /// Index into [`Snapshot::stages`] of the callee.
+    pub child: usize,
+    /// Calls from the parent to the child.
+    pub calls: u64,
+    /// Inclusive time of those calls, counting only calls not made while the child stage was
+    /// already active (so recursive edges have calls but no time, as in `total_ns`).
+    pub total_ns: u64,
+}
+
+/// A named counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    /// Counter name.
+    pub name: String,
+    /// Sum of all increments.
+    pub value: u64,
+}
+
+/// A named memory record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemorySnapshot {
+    /// Record name.
+    pub name: String,
+    /// Number of samples.
+    pub samples: u64,
+    /// Most recent value, in bytes.
+    pub last_bytes: u64,
+    /// Smallest value, in bytes.
+    pub min_bytes: u64,
+    /// Largest value, in bytes.
+    pub peak_bytes: u64,
+    /// Sum of all values (for the mean), in bytes.
+    pub sum_bytes: u128,
+}
+
+impl Snapshot {
+    /// Caller → callee edges derived from the call tree, sorted by (parent, child).
+    #[must_use]
+    pub fn edges(&self) -> Vec<Edge> {
+        let mut edges: std::collections::BTreeMap<(Option<usize>, usize), Edge> = std::collections::BTreeMap::new();
+        for (index, node) in self.tree.iter().enumerate() {
+            let parent = node.parent.map(|p| self.tree[p].stage);
+            let edge =
+                edges.entry((parent, node.stage)).or_insert(Edge { parent, child: node.stage, calls: 0, total_ns: 0 });
+            edge.calls += node.calls;
+            if !self.has_ancestor_of_stage(index, node.stage) {
+                edge.total_ns += node.total_ns;
+            }
+        }
+        edges.into_values().collect()
+    }
+
+    /// Time spent inside instrumented stages, summed over threads: the sum of every stage's
+    /// self time (for `async` stages, their self time inside polls). Shares of "profiled time"
+    /// in reports are fractions of this number.
+    #[must_use]
+    pub fn profiled_ns(&self) -> u64 {
+        self.stages.iter().map(|s| s.self_ns).sum()
+    }
+
+    /// Looks a stage up by name.
+    #[must_use]
+    pub fn stage(&self, name: &str) -> Option<&StageSnapshot> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// Whether a strict ancestor of tree node `index` belongs to `stage`.
+    pub(crate) fn has_ancestor_of_stage(&self, index: usize, stage: usize) -> bool {
+        let mut cursor = self.tree[index].parent;
+        while let Some(p) = cursor {
+            if self.tree[p].stage == stage {
+                return true;
+            }
+            cursor = self.tree[p].parent;
+        }
+        false
+    }
+}

@@ -1,0 +1,4 @@
+//! Reports of the stage profiler: placeholder until the dump lands.
+
+/// Placeholder.
+pub fn dump() {}
