@@ -336,6 +336,10 @@ impl Merged {
                 busy_ns: ns(node.busy),
             });
         }
+        // Stage sums are taken in ticks and converted once, so that self times add up to the
+        // totals they partition without rounding drift.
+        let mut sums = vec![[0u64; 4]; stages.len()]; // calls, non-recursive total, sum, self
+        let mut busy = vec![0u64; stages.len()];
         let mut snapshot = Snapshot {
             created_at: SystemTime::now(),
             wall_ns: 0,
@@ -345,18 +349,25 @@ impl Merged {
             counters: Vec::new(),
             memory: Vec::new(),
         };
-        for index in 0..snapshot.tree.len() {
-            let node = snapshot.tree[index].clone();
-            let recursive = snapshot.has_ancestor_of_stage(index, node.stage);
-            let stage = &mut snapshot.stages[node.stage];
-            stage.calls += node.calls;
-            stage.sum_ns += node.total_ns;
-            stage.self_ns += node.self_ns;
-            stage.busy_ns += node.busy_ns;
-            stage.is_async |= node.busy_ns > 0;
-            if !recursive {
-                stage.total_ns += node.total_ns;
+        for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
+            let tree_node = tree_index[index];
+            let stage = snapshot.tree[tree_node].stage;
+            let [calls, total, sum, own] = &mut sums[stage];
+            *calls += node.calls;
+            *sum += node.total;
+            *own += node.self_time;
+            if !snapshot.has_ancestor_of_stage(tree_node, stage) {
+                *total += node.total;
             }
+            busy[stage] += node.busy;
+        }
+        for ((stage, [calls, total, sum, own]), busy) in snapshot.stages.iter_mut().zip(sums).zip(busy) {
+            stage.calls = calls;
+            stage.total_ns = ns(total);
+            stage.sum_ns = ns(sum);
+            stage.self_ns = ns(own);
+            stage.busy_ns = ns(busy);
+            stage.is_async = busy > 0;
         }
         snapshot
     }
