@@ -1,1 +1,104 @@
-fn main() {}
+//! Cost of one instrumented call, side by side with the same function uninstrumented.
+//!
+//! `cargo bench --bench overhead`. Groups:
+//! - `call`: baseline, instrumented with profiling off at run time, instrumented and on;
+//! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
+//! - `threads`: the per-call cost with one thread and with two threads calling the same stage.
+//!
+//! The work function costs about 1 ns, so the differences are the profiler's own cost.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use profiler_macros::instrument_stage;
+
+#[inline(never)]
+fn baseline(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+#[instrument_stage(name = "bench::work")]
+fn instrumented(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+#[instrument_stage(name = "bench::level")]
+fn chain(depth: u32, x: u64) -> u64 {
+    if depth <= 1 { instrumented(x) } else { chain(depth - 1, x) }
+}
+
+#[inline(never)]
+fn plain_chain(depth: u32, x: u64) -> u64 {
+    if depth <= 1 { baseline(x) } else { plain_chain(depth - 1, x) }
+}
+
+#[inline(never)]
+#[instrument_stage(name = "bench::recurse")]
+fn recurse(depth: u32, x: u64) -> u64 {
+    if depth == 0 { black_box(x).wrapping_mul(3) } else { recurse(depth - 1, x) }
+}
+
+fn call(c: &mut Criterion) {
+    let mut group = c.benchmark_group("call");
+    group.bench_function("baseline", |b| b.iter(|| baseline(black_box(7))));
+    profiler_core::set_enabled(false);
+    group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));
+    profiler_core::set_enabled(true);
+    group.bench_function("enabled", |b| b.iter(|| instrumented(black_box(7))));
+    group.finish();
+}
+
+fn nesting(c: &mut Criterion) {
+    profiler_core::set_enabled(true);
+    let mut group = c.benchmark_group("nesting");
+    for depth in [1, 2, 4, 8] {
+        group.bench_function(format!("baseline_depth_{depth}"), |b| b.iter(|| plain_chain(depth, black_box(7))));
+        // `chain(depth)` makes depth - 1 `level` calls and one `work` call: `depth` stages.
+        group.bench_function(format!("depth_{depth}"), |b| b.iter(|| chain(depth, black_box(7))));
+    }
+    group.bench_function("recursion_8", |b| b.iter(|| recurse(7, black_box(7))));
+    group.finish();
+}
+
+/// Wall time per call when `threads` threads each make `iters` calls at the same time.
+fn per_call_on_threads(threads: usize, iters: u64) -> Duration {
+    let barrier = std::sync::Barrier::new(threads);
+    let elapsed: Vec<Duration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    instrumented(1); // register the thread outside the timed loop
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        instrumented(black_box(i));
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    elapsed.into_iter().max().unwrap()
+}
+
+fn threads(c: &mut Criterion) {
+    profiler_core::set_enabled(true);
+    let mut group = c.benchmark_group("threads");
+    for threads in [1, 2] {
+        group.bench_function(format!("same_stage_{threads}"), |b| {
+            b.iter_custom(|iters| per_call_on_threads(threads, iters))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    targets = call, nesting, threads
+}
+criterion_main!(benches);
