@@ -11,11 +11,24 @@
 //! new histogram block, a reset) allocate or take locks; they run with the thread marked
 //! *busy*, and any instrumented call made meanwhile (say, from inside a user's global
 //! allocator) passes unrecorded instead of recursing or deadlocking.
+//!
+//! # Safety argument
+//!
+//! The hot path follows pointers instead of looking nodes up by index: frames, child lists and
+//! nodes hold `*const Node` / `*const AtomicHistogram`. Every such pointer points into the
+//! arenas of the [`ThreadData`] that owns the pointer (nodes and histograms are created only by
+//! [`ThreadData::create_child`], in that thread's own arenas). Arena elements never move and are
+//! freed only with the whole `ThreadData`, and a `ThreadData` lives as long as the thread's
+//! `Local` holds its `Arc`; frames live inside that `Local` and are read only while it is
+//! alive. So every dereference (all of them in [`ThreadData::resolve`] and
+//! [`ThreadData::resolve_histogram`]) sees a live, initialised value.
+#![allow(unsafe_code)]
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::ptr;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 use crate::arena::Arena;
 use crate::callsite::Callsite;
@@ -37,9 +50,13 @@ pub(crate) struct Node {
     pub(crate) stage: AtomicU32,
     /// Parent node index. Written once, before the node is published.
     pub(crate) parent: AtomicU32,
-    /// Owner-only links for finding a child by stage.
-    first_child: AtomicU32,
-    next_sibling: AtomicU32,
+    /// This node's own index (0 for the root). Written once, before the node is published.
+    index: AtomicU32,
+    /// Owner-only links for finding a child by stage (null: none).
+    first_child: AtomicPtr<Node>,
+    next_sibling: AtomicPtr<Node>,
+    /// This stage's histogram on this thread (set before the node is published).
+    histogram: AtomicPtr<AtomicHistogram>,
     pub(crate) calls: AtomicU64,
     /// Sum of call durations in ticks (wall time for async stages).
     pub(crate) total: AtomicU64,
@@ -54,8 +71,10 @@ impl Default for Node {
         Self {
             stage: AtomicU32::new(0),
             parent: AtomicU32::new(0),
-            first_child: AtomicU32::new(0),
-            next_sibling: AtomicU32::new(0),
+            index: AtomicU32::new(0),
+            first_child: AtomicPtr::new(ptr::null_mut()),
+            next_sibling: AtomicPtr::new(ptr::null_mut()),
+            histogram: AtomicPtr::new(ptr::null_mut()),
             calls: AtomicU64::new(0),
             total: AtomicU64::new(0),
             self_time: AtomicU64::new(0),
@@ -124,37 +143,63 @@ impl ThreadData {
         self.histograms.get(stage as usize)?.get().map(|b| &**b)
     }
 
+    /// A node from a pointer stored by this thread's data (see the module's safety argument).
+    #[inline(always)]
+    fn resolve(&self, node: *const Node) -> &Node {
+        debug_assert!(!node.is_null());
+        // SAFETY: `node` points into `self.nodes` (module safety argument), which outlives `&self`.
+        unsafe { &*node }
+    }
+
+    /// A histogram from a pointer stored in one of this thread's nodes.
+    #[inline(always)]
+    fn resolve_histogram(&self, histogram: *const AtomicHistogram) -> Option<&AtomicHistogram> {
+        // SAFETY: non-null histogram pointers point into `self.histograms` (module safety
+        // argument): boxes that are never freed before `self`.
+        unsafe { histogram.as_ref() }
+    }
+
+    /// The root node.
+    #[inline(always)]
+    fn root(&self) -> *const Node {
+        self.node(ROOT)
+    }
+
     /// Owner only: the child of `parent` for `stage`, if that path exists.
-    #[inline]
-    fn find_child(&self, parent: u32, stage: u32) -> Option<u32> {
-        let mut child = self.node(parent).first_child.load(Relaxed);
-        while child != ROOT {
-            let node = self.node(child);
+    #[inline(always)]
+    fn find_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
+        let mut child = self.resolve(parent).first_child.load(Relaxed).cast_const();
+        while !child.is_null() {
+            let node = self.resolve(child);
             if node.stage.load(Relaxed) == stage {
                 return Some(child);
             }
-            child = node.next_sibling.load(Relaxed);
+            child = node.next_sibling.load(Relaxed).cast_const();
         }
         None
     }
 
     /// Owner only, cold: creates the child of `parent` for `stage` (and the stage's histogram).
     /// When the tree is full the call is attributed to `parent` itself when that is the same
-    /// stage, and otherwise not recorded.
+    /// stage (deep recursion), and otherwise not recorded.
     #[cold]
-    fn create_child(&self, parent: u32, stage: u32) -> Option<u32> {
-        self.histograms.get_or_allocate(stage as usize)?.get_or_init(|| Box::new(AtomicHistogram::new()));
+    #[inline(never)]
+    fn create_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
+        let histogram =
+            self.histograms.get_or_allocate(stage as usize)?.get_or_init(|| Box::new(AtomicHistogram::new()));
+        let parent_node = self.resolve(parent);
         let index = self.published.load(Relaxed);
         let Some(node) = self.nodes.get_or_allocate(index as usize) else {
-            return (self.node(parent).stage.load(Relaxed) == stage && parent != ROOT).then_some(parent);
+            return (parent != self.root() && parent_node.stage.load(Relaxed) == stage).then_some(parent);
         };
         node.stage.store(stage, Relaxed);
-        node.parent.store(parent, Relaxed);
-        let parent_node = self.node(parent);
+        node.parent.store(parent_node.index.load(Relaxed), Relaxed);
+        node.index.store(index, Relaxed);
+        node.histogram.store(ptr::from_ref::<AtomicHistogram>(histogram).cast_mut(), Relaxed);
         node.next_sibling.store(parent_node.first_child.load(Relaxed), Relaxed);
-        parent_node.first_child.store(index, Relaxed);
+        parent_node.first_child.store(ptr::from_ref(node).cast_mut(), Relaxed);
         self.published.store(index + 1, Release);
-        Some(index)
+        Some(ptr::from_ref(node))
     }
 
     /// Owner only: zeroes every count (the tree's shape stays, so active frames stay valid).
@@ -173,7 +218,8 @@ impl ThreadData {
 /// An active call on this thread's stack.
 #[derive(Clone, Copy)]
 struct Frame {
-    node: u32,
+    /// Points into the owning thread's data (module safety argument).
+    node: *const Node,
     /// Ticks spent in instrumented callees so far.
     children: u64,
 }
@@ -241,7 +287,7 @@ impl Local {
         let Ok(mut stack) = self.stack.try_borrow_mut() else {
             return Entry::NONE;
         };
-        let parent = stack.last().map_or(ROOT, |frame| frame.node);
+        let parent = stack.last().map_or_else(|| data.root(), |frame| frame.node);
         let node = match data.find_child(parent, stage.0) {
             Some(node) => node,
             None => match self.while_busy(|| data.create_child(parent, stage.0)) {
@@ -284,7 +330,7 @@ impl Local {
         if self.generation.get() != switch::generation(state) && self.synchronise(state).is_none() {
             return;
         }
-        let node = data.node(frame.node);
+        let node = data.resolve(frame.node);
         let own = elapsed.saturating_sub(frame.children);
         bump(&node.self_time, own);
         let duration = match how {
@@ -305,7 +351,7 @@ impl Local {
         if duration > node.max.load(Relaxed) {
             node.max.store(duration, Relaxed);
         }
-        if let Some(histogram) = data.histogram(node.stage.load(Relaxed))
+        if let Some(histogram) = data.resolve_histogram(node.histogram.load(Relaxed))
             && !histogram.try_record(duration)
         {
             self.while_busy(|| histogram.record_allocating(duration));
