@@ -25,6 +25,7 @@ impl StageGuard {
 
     /// Ends the stage now and returns how long it took; `Duration::ZERO` when profiling was
     /// off at its start (no clock is read then).
+    #[must_use = "dropping the guard ends the stage too; `end` is for the duration"]
     pub fn end(self) -> Duration {
         let entry = self.entry;
         std::mem::forget(self);

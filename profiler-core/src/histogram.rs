@@ -24,7 +24,7 @@ pub fn bucket_of(value: u64) -> usize {
     if value < (2 * SUB) as u64 {
         return value as usize;
     }
-    let exponent = 63 - value.leading_zeros();
+    let exponent = value.ilog2();
     let group = (exponent - SUB_BITS + 1) as usize;
     let sub = (value >> (exponent - SUB_BITS)) as usize & (SUB - 1);
     group * SUB + sub
@@ -330,9 +330,9 @@ mod tests {
         for v in 0..5000u64 {
             let x = v * 37 % 100_003;
             if v % 3 == 0 {
-                a.record(x)
+                a.record(x);
             } else {
-                b.record(x)
+                b.record(x);
             }
             all.record(x);
         }

@@ -312,7 +312,7 @@ impl Merged {
                 stages.push(StageSnapshot {
                     name: names
                         .get(node.stage as usize)
-                        .map_or_else(|| format!("stage#{}", node.stage), |n| n.to_string()),
+                        .map_or_else(|| format!("stage#{}", node.stage), ToString::to_string),
                     calls: 0,
                     total_ns: 0,
                     self_ns: 0,

@@ -27,6 +27,10 @@ pub enum ProfileSetting {
     Invalid,
 }
 
+/// Values of `PROFILE` that turn recording on, and off (compared ignoring ASCII case).
+const ON: [&str; 4] = ["1", "true", "on", "yes"];
+const OFF: [&str; 5] = ["", "0", "false", "off", "no"];
+
 /// Parses a value of the `PROFILE` variable (`None` when unset). Surrounding blanks are ignored.
 #[must_use]
 pub fn parse_profile_setting(value: Option<&str>) -> ProfileSetting {
@@ -34,8 +38,6 @@ pub fn parse_profile_setting(value: Option<&str>) -> ProfileSetting {
         return ProfileSetting::Off;
     };
     let value = value.trim();
-    const ON: [&str; 4] = ["1", "true", "on", "yes"];
-    const OFF: [&str; 5] = ["", "0", "false", "off", "no"];
     if ON.iter().any(|v| v.eq_ignore_ascii_case(value)) {
         ProfileSetting::On
     } else if OFF.iter().any(|v| v.eq_ignore_ascii_case(value)) {

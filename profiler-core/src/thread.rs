@@ -43,6 +43,9 @@ pub(crate) const MAX_NODES: usize = 1 << 16;
 pub(crate) const ROOT: u32 = 0;
 /// A `Local::generation` value no real generation equals (those are even): marks "busy".
 const BUSY: u64 = 1;
+/// The `Local::generation` of a thread that has not synchronised yet: odd, so it differs from
+/// every real generation, including 0 ("`PROFILE` not read yet"), and from [`BUSY`].
+const NEVER_SYNCHRONISED: u64 = 3;
 
 /// One node of a thread's call tree: a stage reached through one path.
 pub(crate) struct Node {
@@ -144,6 +147,8 @@ impl ThreadData {
     }
 
     /// A node from a pointer stored by this thread's data (see the module's safety argument).
+    /// `&self` is what ties the node's lifetime to the data that owns it.
+    #[allow(clippy::unused_self)]
     #[inline(always)]
     fn resolve(&self, node: *const Node) -> &Node {
         debug_assert!(!node.is_null());
@@ -152,6 +157,7 @@ impl ThreadData {
     }
 
     /// A histogram from a pointer stored in one of this thread's nodes.
+    #[allow(clippy::unused_self)]
     #[inline(always)]
     fn resolve_histogram(&self, histogram: *const AtomicHistogram) -> Option<&AtomicHistogram> {
         // SAFETY: non-null histogram pointers point into `self.histograms` (module safety
@@ -265,20 +271,20 @@ impl Drop for Local {
 
 thread_local! {
     static LOCAL: Local = const {
-        Local { data: OnceCell::new(), stack: RefCell::new(Vec::new()), generation: Cell::new(0) }
+        Local { data: OnceCell::new(), stack: RefCell::new(Vec::new()), generation: Cell::new(NEVER_SYNCHRONISED) }
     };
 }
 
 impl Local {
     #[inline(always)]
-    fn enter(&self, stage: impl FnOnce(&Local) -> Option<StageId>, state: u64) -> Entry {
+    fn enter(&self, find_stage: impl FnOnce(&Local) -> Option<StageId>, state: u64) -> Entry {
         if self.generation.get() != switch::generation(state) {
             match self.synchronise(state) {
                 Some(state) if switch::is_on(state) => {}
                 _ => return Entry::NONE,
             }
         }
-        let Some(stage) = stage(self) else {
+        let Some(stage_id) = find_stage(self) else {
             return Entry::NONE;
         };
         let Some(data) = self.data.get() else {
@@ -288,9 +294,9 @@ impl Local {
             return Entry::NONE;
         };
         let parent = stack.last().map_or_else(|| data.root(), |frame| frame.node);
-        let node = match data.find_child(parent, stage.0) {
+        let node = match data.find_child(parent, stage_id.0) {
             Some(node) => node,
-            None => match self.while_busy(|| data.create_child(parent, stage.0)) {
+            None => match self.while_busy(|| data.create_child(parent, stage_id.0)) {
                 Some(node) => node,
                 None => return Entry::NONE,
             },
@@ -399,14 +405,14 @@ impl Local {
 /// Starts a frame for `callsite` on this thread. The caller has checked that profiling is on.
 #[inline(always)]
 pub(crate) fn enter(callsite: &'static Callsite, state: u64) -> Entry {
-    let stage = |local: &Local| callsite.registered().or_else(|| local.while_busy(|| callsite.register()));
-    LOCAL.try_with(|local| local.enter(stage, state)).unwrap_or(Entry::NONE)
+    let find_stage = |local: &Local| callsite.registered().or_else(|| local.while_busy(|| callsite.register()));
+    LOCAL.try_with(|local| local.enter(find_stage, state)).unwrap_or(Entry::NONE)
 }
 
 /// Starts a frame for a stage given by name (a registry lookup per call).
 pub(crate) fn enter_named(name: &str, state: u64) -> Entry {
-    let stage = |local: &Local| local.while_busy(|| Registry::global().stage_id(name));
-    LOCAL.try_with(|local| local.enter(stage, state)).unwrap_or(Entry::NONE)
+    let find_stage = |local: &Local| local.while_busy(|| Registry::global().stage_id(name));
+    LOCAL.try_with(|local| local.enter(find_stage, state)).unwrap_or(Entry::NONE)
 }
 
 /// Ends a frame started by [`enter`]; returns the elapsed ticks.
