@@ -66,9 +66,12 @@ impl Callsite {
 }
 
 /// `crate::module::Type<_>::method::Marker` -> `crate::module::Type<_>::method`.
-/// The marker is a plain identifier, so the last `::` separates it.
+/// The marker is a plain identifier, so the last `::` separates it. In an `async fn` the marker
+/// sits in the body's coroutine, spelled `{{closure}}`, which is cut too; an ordinary function's
+/// marker is never directly inside a closure, so nothing else is lost.
 fn strip_marker(type_name: &'static str) -> &'static str {
-    type_name.rsplit_once("::").map_or(type_name, |(path, _)| path)
+    let path = type_name.rsplit_once("::").map_or(type_name, |(path, _)| path);
+    path.strip_suffix("::{{closure}}").unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -81,6 +84,8 @@ mod tests {
         let site = Callsite::from_marker::<Marker>();
         assert_eq!(site.name(), "profiler_core::callsite::tests::marker_names_lose_only_the_marker_segment");
         assert_eq!(strip_marker("<a::Foo<_> as a::T>::m::M"), "<a::Foo<_> as a::T>::m");
+        assert_eq!(strip_marker("a::fetch::{{closure}}::M"), "a::fetch");
+        assert_eq!(strip_marker("a::main::{{closure}}::inner::M"), "a::main::{{closure}}::inner");
         assert_eq!(Callsite::named("parse").name(), "parse");
     }
 }
