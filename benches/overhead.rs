@@ -6,6 +6,7 @@
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage.
 //!
 //! The work function costs about 1 ns, so the differences are the profiler's own cost.
+#![allow(missing_docs)] // criterion's macros generate undocumented functions.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -90,7 +91,7 @@ fn threads(c: &mut Criterion) {
     let mut group = c.benchmark_group("threads");
     for threads in [1, 2] {
         group.bench_function(format!("same_stage_{threads}"), |b| {
-            b.iter_custom(|iters| per_call_on_threads(threads, iters))
+            b.iter_custom(|iters| per_call_on_threads(threads, iters));
         });
     }
     group.finish();

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use profiler_macros::instrument_stage;
 
-struct Service;
+/// A request handler whose steps wait on fake I/O for a configured time.
+struct Service {
+    io_latency: Duration,
+}
 
 impl Service {
     #[instrument_stage]
@@ -22,7 +25,7 @@ impl Service {
 
     #[instrument_stage]
     fn authenticate(&self, request: u32) -> u32 {
-        thread::sleep(Duration::from_micros(200));
+        thread::sleep(self.io_latency / 10);
         request % 10
     }
 
@@ -34,24 +37,25 @@ impl Service {
 
     #[instrument_stage]
     fn fetch(&self, user: u32) -> Vec<u32> {
-        thread::sleep(Duration::from_millis(2));
+        thread::sleep(self.io_latency);
         (0..100).map(|i| i * user).collect()
     }
 
     #[instrument_stage]
     fn decode(&self, rows: &[u32]) -> Vec<u32> {
-        rows.iter().map(|r| r.wrapping_mul(2_654_435_761)).collect()
+        let rounds = self.io_latency.subsec_micros() / 100;
+        rows.iter().map(|r| (0..rounds).fold(*r, |h, _| h.wrapping_mul(2_654_435_761))).collect()
     }
 
     #[instrument_stage]
     fn respond(&self, rows: Vec<u32>) -> u32 {
-        thread::sleep(Duration::from_micros(300));
+        thread::sleep(self.io_latency / 7);
         rows.into_iter().fold(0, u32::wrapping_add)
     }
 }
 
 fn main() {
-    let service = Service;
+    let service = Service { io_latency: Duration::from_millis(2) };
     let checksum = thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
             .map(|w| {

@@ -14,7 +14,7 @@ fn doubled(x: u32) -> u32 {
 
 #[instrument_stage(name = "off::named")]
 async fn later(x: u32) -> u32 {
-    x + 1
+    std::future::ready(x + 1).await
 }
 
 #[test]
