@@ -142,7 +142,8 @@ impl Registry {
     }
 
     /// Discards everything recorded so far: stages keep their ids, counts restart from zero.
-    /// Threads drop their old data on their next call; calls in progress are not recorded.
+    /// Threads drop their old data when they next start a call; a call in progress at the reset
+    /// is not recorded, unless its thread starts another call before it ends.
     pub fn reset(&self) {
         thread::while_busy(|| {
             let mut threads = self.lock_threads();

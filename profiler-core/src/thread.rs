@@ -332,10 +332,8 @@ impl Local {
             parent.children += elapsed;
         }
         drop(stack);
-        let state = switch::state();
-        if self.generation.get() != switch::generation(state) && self.synchronise(state).is_none() {
-            return;
-        }
+        // No generation check here: a call that straddles a reset lands in the pre-reset data,
+        // which snapshots ignore and this thread's next `enter` clears.
         let node = data.resolve(frame.node);
         let own = elapsed.saturating_sub(frame.children);
         bump(&node.self_time, own);
