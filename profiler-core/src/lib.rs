@@ -59,7 +59,7 @@ pub use future::InstrumentedFuture;
 pub use guard::StageGuard;
 pub use histogram::{BUCKETS, Histogram, bucket_lower, bucket_of, bucket_value, bucket_width};
 pub use registry::{MAX_STAGES, Registry};
-pub use snapshot::{CounterSnapshot, Edge, MemorySnapshot, Snapshot, StageSnapshot, TreeNode};
+pub use snapshot::{CounterSnapshot, Edge, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
 pub use switch::{ProfileSetting, is_enabled, parse_profile_setting, set_enabled};
 
 /// Starts the profiler's clock and reads `PROFILE` now rather than at the first instrumented

@@ -15,7 +15,7 @@ use dashmap::mapref::entry::Entry;
 
 use crate::clock;
 use crate::histogram::Histogram;
-use crate::snapshot::{CounterSnapshot, MemorySnapshot, Snapshot, StageSnapshot, TreeNode};
+use crate::snapshot::{CounterSnapshot, MemorySnapshot, Overhead, Snapshot, StageSnapshot, TreeNode};
 use crate::switch;
 use crate::thread::{self, ROOT, ThreadData};
 
@@ -324,6 +324,7 @@ impl Merged {
                     max_ns: ns(totals.max),
                     threads: totals.threads,
                     histogram,
+                    segments: Vec::new(),
                 });
                 stages.len() - 1
             });
@@ -349,6 +350,7 @@ impl Merged {
             tree,
             counters: Vec::new(),
             memory: Vec::new(),
+            overhead: Overhead::default(),
         };
         for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
             let tree_node = tree_index[index];

@@ -24,6 +24,30 @@ pub struct Snapshot {
     pub counters: Vec<CounterSnapshot>,
     /// Memory records from [`record_memory`](crate::record_memory), sorted by name.
     pub memory: Vec<MemorySnapshot>,
+    /// The profiler's own cost per call, calibrated once at start-up.
+    pub overhead: Overhead,
+}
+
+/// What one instrumented call costs, measured once per process on the first thread that
+/// records (an empty stage called in a loop on a private path of the call tree).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Overhead {
+    /// What the calling code pays per instrumented call (entry, exit, both clock reads): the
+    /// time each call to a child adds to its parent's self time. 0 when not calibrated.
+    pub per_call_ns: f64,
+    /// The part of `per_call_ns` that falls between the two clock reads, and so inside the
+    /// stage's own measured duration: what an empty stage reports as its mean. Subtracting it
+    /// from a stage's mean and self time compensates for the profiler's presence.
+    pub in_stage_ns: f64,
+}
+
+/// A run of consecutive calls, for trends: see [`StageSnapshot::segments`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    /// Calls in the segment.
+    pub calls: u64,
+    /// Sum of their durations.
+    pub sum_ns: u64,
 }
 
 /// Statistics of one stage (all call sites sharing one name), merged over threads.
@@ -54,6 +78,12 @@ pub struct StageSnapshot {
     pub threads: u32,
     /// Distribution of call durations (every call, recursive ones included).
     pub histogram: Histogram,
+    /// The calls in the order they were made, in segments of doubling length: on each thread
+    /// and path, segment `k` holds calls number `2^k` to `2^(k+1) - 1` (counting from 1), and
+    /// segments of the same `k` are summed over threads and paths. The first segments are the
+    /// earliest calls, the last one the latest; memory is bounded (at most 64 segments).
+    /// Empty for `async` stages.
+    pub segments: Vec<Segment>,
 }
 
 impl StageSnapshot {

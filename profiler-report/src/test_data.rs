@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use profiler_core::{CounterSnapshot, Histogram, MemorySnapshot, Snapshot, StageSnapshot, TreeNode};
+use profiler_core::{CounterSnapshot, Histogram, MemorySnapshot, Overhead, Snapshot, StageSnapshot, TreeNode};
 
 fn histogram(values: &[(u64, u64)]) -> Histogram {
     let mut h = Histogram::default();
@@ -38,6 +38,7 @@ fn stage(spec: &Spec) -> StageSnapshot {
         max_ns: spec.max_ns,
         threads: spec.threads,
         histogram,
+        segments: Vec::new(),
     }
 }
 
@@ -142,5 +143,6 @@ pub(crate) fn synthetic_snapshot() -> Snapshot {
             peak_bytes: 3 << 20,
             sum_bytes: 8 << 20,
         }],
+        overhead: Overhead { per_call_ns: 25.0, in_stage_ns: 9.0 },
     }
 }
