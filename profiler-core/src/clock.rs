@@ -108,16 +108,29 @@ pub fn clock_name() -> &'static str {
     if anchor().use_tsc { "tsc" } else { "instant" }
 }
 
+/// Whether [`now`] reads the TSC (then [`read_tsc`] may be called directly).
+#[inline(always)]
+pub(crate) fn is_tsc() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        USE_TSC.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn read_tsc() -> u64 {
+pub(crate) fn read_tsc() -> u64 {
     // SAFETY: `rdtsc` has no preconditions on x86_64 (every x86_64 CPU implements it, and it
     // reads a register without touching memory); the intrinsic is `unsafe` only by convention.
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn read_tsc() -> u64 {
+pub(crate) fn read_tsc() -> u64 {
     0
 }
 

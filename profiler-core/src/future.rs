@@ -48,7 +48,7 @@ struct PollFrame {
 
 impl Drop for PollFrame {
     fn drop(&mut self) {
-        if self.entry.thread != 0 {
+        if self.entry.is_recording() {
             thread::exit(self.entry, Exit::Poll(self.completed_since));
         }
     }
@@ -72,7 +72,7 @@ impl<F: Future> Future for InstrumentedFuture<F> {
         };
         if let FutureState::NotStarted = this.state {
             *this.state =
-                if entry.thread == 0 { FutureState::Off } else { FutureState::Recording { first_poll: entry.start } };
+                if !entry.is_recording() { FutureState::Off } else { FutureState::Recording { first_poll: entry.start } };
         }
         let mut frame = PollFrame { entry, completed_since: None };
         let result = this.inner.poll(cx);

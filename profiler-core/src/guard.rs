@@ -29,7 +29,7 @@ impl StageGuard {
     pub fn end(self) -> Duration {
         let entry = self.entry;
         std::mem::forget(self);
-        if entry.thread == 0 {
+        if !entry.is_recording() {
             return Duration::ZERO;
         }
         let ticks = thread::exit(entry, Exit::Call);
@@ -39,7 +39,7 @@ impl StageGuard {
     /// Whether this guard is recording (profiling was on when it was created).
     #[must_use]
     pub fn is_recording(&self) -> bool {
-        self.entry.thread != 0
+        self.entry.is_recording()
     }
 }
 
@@ -48,7 +48,7 @@ impl Drop for StageGuard {
     /// costs a compare and a branch; the recording exit is one call away.
     #[inline(always)]
     fn drop(&mut self) {
-        if self.entry.thread != 0 {
+        if self.entry.is_recording() {
             record_exit(self.entry);
         }
     }

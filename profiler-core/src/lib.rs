@@ -43,6 +43,7 @@
 //! pass unrecorded instead of crashing, recursing or deadlocking.
 
 mod arena;
+mod calibrate;
 mod callsite;
 mod clock;
 mod future;
@@ -52,6 +53,7 @@ mod registry;
 mod snapshot;
 mod switch;
 mod thread;
+mod tree;
 
 pub use callsite::Callsite;
 pub use clock::clock_name;

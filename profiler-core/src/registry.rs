@@ -15,9 +15,11 @@ use dashmap::mapref::entry::Entry;
 
 use crate::clock;
 use crate::histogram::Histogram;
-use crate::snapshot::{CounterSnapshot, MemorySnapshot, Overhead, Snapshot, StageSnapshot, TreeNode};
+use crate::snapshot::{CounterSnapshot, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
 use crate::switch;
-use crate::thread::{self, ROOT, ThreadData};
+use crate::calibrate;
+use crate::thread;
+use crate::tree::{ROOT, ThreadData};
 
 /// Distinct stage names the registry holds; calls to further stages pass unrecorded.
 pub const MAX_STAGES: usize = 1 << 16;
@@ -240,19 +242,35 @@ struct StageTotals {
     max: u64,
     threads: u32,
     histogram: Histogram,
+    /// (calls, ticks) per doubling segment, summed over paths and threads.
+    segments: Vec<(u64, u64)>,
 }
 
 impl Merged {
     fn add_thread(&mut self, data: &ThreadData) {
         let mut merged_index: Vec<Option<usize>> = Vec::new();
         let mut touched = HashSet::new();
-        for (index, node) in data.nodes() {
+        // Self time = own time minus the children's own time (see `Node::own_time`).
+        let nodes: Vec<(u32, &crate::tree::Node)> = data.nodes().collect();
+        let mut children_time = vec![0u64; nodes.len()];
+        for &(index, node) in nodes.iter().skip(1) {
+            let parent = node.parent.load(Relaxed) as usize;
+            if parent < index as usize {
+                children_time[parent] += node.own_time();
+            }
+        }
+        for &(index, node) in &nodes {
             if index == ROOT {
                 merged_index.push(None);
                 continue;
             }
             let stage = node.stage.load(Relaxed);
             let parent = merged_index[node.parent.load(Relaxed) as usize];
+            if calibrate::is_calibration_stage(stage) {
+                // Its subtree is empty; map it to nothing so nothing hangs below it.
+                merged_index.push(parent);
+                continue;
+            }
             let next = self.nodes.len();
             let target = *self.by_path.entry((parent, stage)).or_insert(next);
             if target == next {
@@ -263,7 +281,7 @@ impl Merged {
             let out = &mut self.nodes[target];
             out.calls += calls;
             out.total += node.total.load(Relaxed);
-            out.self_time += node.self_time.load(Relaxed);
+            out.self_time += node.own_time().saturating_sub(children_time[index as usize]);
             out.busy += busy;
             if calls > 0 || busy > 0 {
                 touched.insert(stage);
@@ -273,6 +291,13 @@ impl Merged {
                 let (min, max) = (node.min.load(Relaxed), node.max.load(Relaxed));
                 totals.min = Some(totals.min.map_or(min, |m| m.min(min)));
                 totals.max = totals.max.max(max);
+                for (k, (calls, ticks)) in node.segments().enumerate() {
+                    if totals.segments.len() <= k {
+                        totals.segments.resize(k + 1, (0, 0));
+                    }
+                    totals.segments[k].0 += calls;
+                    totals.segments[k].1 += ticks;
+                }
             }
         }
         for &stage in &touched {
@@ -324,7 +349,7 @@ impl Merged {
                     max_ns: ns(totals.max),
                     threads: totals.threads,
                     histogram,
-                    segments: Vec::new(),
+                    segments: totals.segments.iter().map(|&(calls, ticks)| Segment { calls, sum_ns: ns(ticks) }).collect(),
                 });
                 stages.len() - 1
             });
@@ -350,7 +375,10 @@ impl Merged {
             tree,
             counters: Vec::new(),
             memory: Vec::new(),
-            overhead: Overhead::default(),
+            overhead: {
+                let (per_call, in_stage) = calibrate::overhead_ticks();
+                Overhead { per_call_ns: per_call * ns_per_tick, in_stage_ns: in_stage * ns_per_tick }
+            },
         };
         for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
             let tree_node = tree_index[index];

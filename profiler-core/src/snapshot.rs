@@ -81,8 +81,8 @@ pub struct StageSnapshot {
     /// The calls in the order they were made, in segments of doubling length: on each thread
     /// and path, segment `k` holds calls number `2^k` to `2^(k+1) - 1` (counting from 1), and
     /// segments of the same `k` are summed over threads and paths. The first segments are the
-    /// earliest calls, the last one the latest; memory is bounded (at most 64 segments).
-    /// Empty for `async` stages.
+    /// earliest calls, the last one the latest; memory is bounded (at most 48 segments).
+    /// For `async` stages the calls are the completions and the durations their wall times.
     pub segments: Vec<Segment>,
 }
 

@@ -1,234 +1,61 @@
-//! Per-thread recording: the hot path.
+//! The hot path: entering and leaving a stage on the calling thread.
 //!
-//! Each thread records into its own [`ThreadData`], which only that thread writes (plain
-//! relaxed load-then-store, no locked instructions) and which the registry reads at snapshot
-//! time while the thread keeps running. The data is a call tree with one node per distinct path
-//! of stages (so self time, call edges and flame graphs are exact) plus one latency histogram
-//! per stage.
+//! Two thread-locals split the work:
 //!
-//! The thread-local [`Local`] holds what only the owner needs: the stack of active frames and
-//! the generation it last synchronised with. Cold paths (first call on a thread, a new path, a
-//! new histogram block, a reset) allocate or take locks; they run with the thread marked
-//! *busy*, and any instrumented call made meanwhile (say, from inside a user's global
-//! allocator) passes unrecorded instead of recursing or deadlocking.
+//! - [`Hot`] holds what every call touches (the generation the thread last synchronised with,
+//!   a pointer to its [`ThreadData`], its frame stack). It has no destructor, so reaching it is
+//!   an address computation with no "is it still alive" check, and every field is a `Cell`.
+//! - [`Owner`] owns the thread's data and frame buffer. Its destructor retires the thread into
+//!   the registry, after first clearing `Hot`'s pointers, so any later call (from another
+//!   thread-local destructor, say) passes unrecorded instead of touching freed memory.
+//!
+//! Cold paths (first call on a thread, a new path, a new histogram block, a deeper stack than
+//! ever, a reset) allocate or take locks; they run with the thread marked *busy*, and an
+//! instrumented call made meanwhile (say, from inside a user's global allocator) passes
+//! unrecorded instead of recursing or deadlocking.
 //!
 //! # Safety argument
 //!
-//! The hot path follows pointers instead of looking nodes up by index: frames, child lists and
-//! nodes hold `*const Node` / `*const AtomicHistogram`. Every such pointer points into the
-//! arenas of the [`ThreadData`] that owns the pointer (nodes and histograms are created only by
-//! [`ThreadData::create_child`], in that thread's own arenas). Arena elements never move and are
-//! freed only with the whole `ThreadData`, and a `ThreadData` lives as long as the thread's
-//! `Local` holds its `Arc`; frames live inside that `Local` and are read only while it is
-//! alive. So every dereference (all of them in [`ThreadData::resolve`] and
-//! [`ThreadData::resolve_histogram`]) sees a live, initialised value.
+//! `Hot::data` and `Hot::frames` are either null/dangling-but-unused (before registration and
+//! after retirement, when `Hot::serial` is 0 and `Hot::generation` never matches a real
+//! generation, so the hot path never reads them) or point to the `ThreadData` and the frame
+//! buffer that this thread's `Owner` keeps alive. Both are replaced only by this thread, in
+//! [`Owner::register`], [`Hot::grow`] and [`Owner`]'s destructor, and each replacement updates
+//! `Hot` before the old value is freed. Frame indices used are below `Hot::depth`, which is at
+//! most `Hot::capacity`, the buffer's length. Frames hold node pointers into the same
+//! `ThreadData` (see the safety argument of [`crate::tree`]).
 #![allow(unsafe_code)]
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::Ordering::Relaxed;
 
-use crate::arena::Arena;
 use crate::callsite::Callsite;
 use crate::clock;
-use crate::histogram::AtomicHistogram;
-use crate::registry::{MAX_STAGES, Registry, StageId};
+use crate::registry::{Registry, StageId};
 use crate::switch;
+use crate::histogram::AtomicHistogram;
+use crate::tree::{Child, Node, ThreadData, bump};
 
-/// Distinct call paths one thread can record; deeper or wider trees fold into their parent.
-pub(crate) const MAX_NODES: usize = 1 << 16;
-/// Index of the virtual root node (the thread outside any stage).
-pub(crate) const ROOT: u32 = 0;
-/// A `Local::generation` value no real generation equals (those are even): marks "busy".
+/// A `Hot::generation` value no real generation equals (those are even): marks "busy".
 const BUSY: u64 = 1;
-/// The `Local::generation` of a thread that has not synchronised yet: odd, so it differs from
+/// The `Hot::generation` of a thread that has not synchronised yet: odd, so it differs from
 /// every real generation, including 0 ("`PROFILE` not read yet"), and from [`BUSY`].
 const NEVER_SYNCHRONISED: u64 = 3;
+/// The `Hot::generation` of a thread whose data has been retired: it records nothing more.
+const RETIRED: u64 = 5;
+/// Frames a thread starts with; the stack doubles when a call goes deeper.
+const INITIAL_FRAMES: usize = 64;
+/// Deepest nesting recorded; deeper calls pass unrecorded.
+const MAX_FRAMES: usize = 1 << 20;
+/// Marks, in an [`Entry`]'s depth, a call folded into its caller's node.
+const FOLDED: u32 = 1 << 31;
 
-/// One node of a thread's call tree: a stage reached through one path.
-pub(crate) struct Node {
-    /// Stage id (unused for the root). Written once, before the node is published.
-    pub(crate) stage: AtomicU32,
-    /// Parent node index. Written once, before the node is published.
-    pub(crate) parent: AtomicU32,
-    /// This node's own index (0 for the root). Written once, before the node is published.
-    index: AtomicU32,
-    /// Owner-only links for finding a child by stage (null: none).
-    first_child: AtomicPtr<Node>,
-    next_sibling: AtomicPtr<Node>,
-    /// This stage's histogram on this thread (set before the node is published).
-    histogram: AtomicPtr<AtomicHistogram>,
-    pub(crate) calls: AtomicU64,
-    /// Sum of call durations in ticks (wall time for async stages).
-    pub(crate) total: AtomicU64,
-    pub(crate) self_time: AtomicU64,
-    pub(crate) busy: AtomicU64,
-    pub(crate) min: AtomicU64,
-    pub(crate) max: AtomicU64,
-}
-
-impl Default for Node {
-    fn default() -> Self {
-        Self {
-            stage: AtomicU32::new(0),
-            parent: AtomicU32::new(0),
-            index: AtomicU32::new(0),
-            first_child: AtomicPtr::new(ptr::null_mut()),
-            next_sibling: AtomicPtr::new(ptr::null_mut()),
-            histogram: AtomicPtr::new(ptr::null_mut()),
-            calls: AtomicU64::new(0),
-            total: AtomicU64::new(0),
-            self_time: AtomicU64::new(0),
-            busy: AtomicU64::new(0),
-            min: AtomicU64::new(u64::MAX),
-            max: AtomicU64::new(0),
-        }
-    }
-}
-
-impl Node {
-    fn clear(&self) {
-        for counter in [&self.calls, &self.total, &self.self_time, &self.busy, &self.max] {
-            counter.store(0, Relaxed);
-        }
-        self.min.store(u64::MAX, Relaxed);
-    }
-}
-
-/// Adds to a counter only this thread writes.
-#[inline(always)]
-fn bump(counter: &AtomicU64, by: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
-}
-
-/// What one thread recorded; shared with the registry, written only by its thread.
-pub(crate) struct ThreadData {
-    /// Unique per thread, never 0 (0 marks an inactive guard).
-    pub(crate) serial: u32,
-    nodes: Arena<Node>,
-    /// Number of published nodes (the root included).
-    published: AtomicU32,
-    /// Latency histogram per stage id.
-    histograms: Arena<OnceLock<Box<AtomicHistogram>>>,
-    /// Generation the data belongs to; older data is ignored by snapshots.
-    pub(crate) generation: AtomicU64,
-}
-
-impl ThreadData {
-    pub(crate) fn new(serial: u32, generation: u64) -> Self {
-        let data = Self {
-            serial,
-            nodes: Arena::with_capacity(MAX_NODES),
-            published: AtomicU32::new(1),
-            histograms: Arena::with_capacity(MAX_STAGES),
-            generation: AtomicU64::new(generation),
-        };
-        data.nodes.get_or_allocate(ROOT as usize);
-        data
-    }
-
-    /// A published node. Indices come from the owner's frames or below `published`.
-    #[inline]
-    pub(crate) fn node(&self, index: u32) -> &Node {
-        self.nodes.get(index as usize).expect("published node has an allocated segment")
-    }
-
-    /// Published nodes, the root included, as (index, node).
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = (u32, &Node)> {
-        let published = self.published.load(Acquire);
-        (0..published).map(|i| (i, self.node(i)))
-    }
-
-    /// The histogram of a stage on this thread, if it recorded any call.
-    pub(crate) fn histogram(&self, stage: u32) -> Option<&AtomicHistogram> {
-        self.histograms.get(stage as usize)?.get().map(|b| &**b)
-    }
-
-    /// A node from a pointer stored by this thread's data (see the module's safety argument).
-    /// `&self` is what ties the node's lifetime to the data that owns it.
-    #[allow(clippy::unused_self)]
-    #[inline(always)]
-    fn resolve(&self, node: *const Node) -> &Node {
-        debug_assert!(!node.is_null());
-        // SAFETY: `node` points into `self.nodes` (module safety argument), which outlives `&self`.
-        unsafe { &*node }
-    }
-
-    /// A histogram from a pointer stored in one of this thread's nodes.
-    #[allow(clippy::unused_self)]
-    #[inline(always)]
-    fn resolve_histogram(&self, histogram: *const AtomicHistogram) -> Option<&AtomicHistogram> {
-        // SAFETY: non-null histogram pointers point into `self.histograms` (module safety
-        // argument): boxes that are never freed before `self`.
-        unsafe { histogram.as_ref() }
-    }
-
-    /// The root node.
-    #[inline(always)]
-    fn root(&self) -> *const Node {
-        self.node(ROOT)
-    }
-
-    /// Owner only: the child of `parent` for `stage`, if that path exists.
-    #[inline(always)]
-    fn find_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
-        let mut child = self.resolve(parent).first_child.load(Relaxed).cast_const();
-        while !child.is_null() {
-            let node = self.resolve(child);
-            if node.stage.load(Relaxed) == stage {
-                return Some(child);
-            }
-            child = node.next_sibling.load(Relaxed).cast_const();
-        }
-        None
-    }
-
-    /// Owner only, cold: creates the child of `parent` for `stage` (and the stage's histogram).
-    /// When the tree is full the call is attributed to `parent` itself when that is the same
-    /// stage (deep recursion), and otherwise not recorded.
-    #[cold]
-    #[inline(never)]
-    fn create_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
-        let histogram =
-            self.histograms.get_or_allocate(stage as usize)?.get_or_init(|| Box::new(AtomicHistogram::new()));
-        let parent_node = self.resolve(parent);
-        let index = self.published.load(Relaxed);
-        let Some(node) = self.nodes.get_or_allocate(index as usize) else {
-            return (parent != self.root() && parent_node.stage.load(Relaxed) == stage).then_some(parent);
-        };
-        node.stage.store(stage, Relaxed);
-        node.parent.store(parent_node.index.load(Relaxed), Relaxed);
-        node.index.store(index, Relaxed);
-        node.histogram.store(ptr::from_ref::<AtomicHistogram>(histogram).cast_mut(), Relaxed);
-        node.next_sibling.store(parent_node.first_child.load(Relaxed), Relaxed);
-        parent_node.first_child.store(ptr::from_ref(node).cast_mut(), Relaxed);
-        self.published.store(index + 1, Release);
-        Some(ptr::from_ref(node))
-    }
-
-    /// Owner only: zeroes every count (the tree's shape stays, so active frames stay valid).
-    fn clear(&self) {
-        for (_, node) in self.nodes() {
-            node.clear();
-        }
-        for (_, slot) in self.histograms.allocated() {
-            if let Some(histogram) = slot.get() {
-                histogram.clear();
-            }
-        }
-    }
-}
-
-/// An active call on this thread's stack.
-#[derive(Clone, Copy)]
-struct Frame {
-    /// Points into the owning thread's data (module safety argument).
-    node: *const Node,
-    /// Ticks spent in instrumented callees so far.
-    children: u64,
-}
+/// An active call on this thread's stack: the node it records into, which points into the
+/// owning thread's data (module safety argument). Callees' time is not tracked per frame: self
+/// times are derived from the tree at snapshot time (see [`Node::own_time`]).
+type Frame = *const Node;
 
 /// How a frame ends.
 #[derive(Clone, Copy)]
@@ -239,107 +66,194 @@ pub(crate) enum Exit {
     Poll(Option<u64>),
 }
 
-/// A started frame; `thread == 0` means nothing was recorded.
+/// A started frame. Two words, so it travels in registers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Entry {
     pub(crate) start: u64,
-    pub(crate) thread: u32,
-    pub(crate) depth: u32,
+    /// The recording thread's serial in the high half, the frame's index in its thread's stack
+    /// in the low half (at least 1: frame 0 stands for the root); 0 when nothing is recorded.
+    slot: u64,
 }
 
 impl Entry {
-    pub(crate) const NONE: Entry = Entry { start: 0, thread: 0, depth: 0 };
+    pub(crate) const NONE: Entry = Entry { start: 0, slot: 0 };
+
+    #[inline(always)]
+    fn new(start: u64, serial: u32, depth: u32) -> Self {
+        Self { start, slot: u64::from(serial) << 32 | u64::from(depth) }
+    }
+
+    /// Whether the call is being recorded (its exit must be reported).
+    #[inline(always)]
+    pub(crate) fn is_recording(self) -> bool {
+        self.slot != 0
+    }
+
+    #[inline(always)]
+    fn serial(self) -> u32 {
+        (self.slot >> 32) as u32
+    }
+
+    #[inline(always)]
+    fn depth(self) -> u32 {
+        self.slot as u32
+    }
 }
 
-/// What only the owning thread touches.
-struct Local {
-    data: OnceCell<Arc<ThreadData>>,
-    stack: RefCell<Vec<Frame>>,
-    /// Generation last synchronised with, or [`BUSY`] while a cold path runs.
+/// What every call touches; see the module documentation.
+struct Hot {
+    /// Generation last synchronised with, or [`BUSY`], [`NEVER_SYNCHRONISED`], [`RETIRED`].
     generation: Cell<u64>,
+    /// The thread's serial once registered, 0 before and after.
+    serial: Cell<u32>,
+    /// Frames in use, the root's frame 0 included.
+    depth: Cell<u32>,
+    /// Length of the frame buffer.
+    capacity: Cell<u32>,
+    frames: Cell<*mut Frame>,
+    data: Cell<*const ThreadData>,
 }
 
-impl Drop for Local {
+/// Owns what `Hot` points to; see the module documentation.
+struct Owner {
+    data: RefCell<Option<Arc<ThreadData>>>,
+    frames: RefCell<Vec<Frame>>,
+}
+
+thread_local! {
+    static HOT: Hot = const {
+        Hot {
+            generation: Cell::new(NEVER_SYNCHRONISED),
+            serial: Cell::new(0),
+            depth: Cell::new(0),
+            capacity: Cell::new(0),
+            frames: Cell::new(ptr::null_mut()),
+            data: Cell::new(ptr::null()),
+        }
+    };
+    static OWNER: Owner = const { Owner { data: RefCell::new(None), frames: RefCell::new(Vec::new()) } };
+}
+
+impl Drop for Owner {
     fn drop(&mut self) {
-        if let Some(data) = self.data.take() {
-            // Any instrumented call from here on (a later TLS destructor, the allocator) finds
-            // `LOCAL` destroyed and passes unrecorded.
+        // Detach `Hot` first: any instrumented call from here on passes unrecorded.
+        let _ = HOT.try_with(|hot| {
+            hot.generation.set(RETIRED);
+            hot.serial.set(0);
+            hot.depth.set(0);
+            hot.capacity.set(0);
+            hot.frames.set(ptr::null_mut());
+            hot.data.set(ptr::null());
+        });
+        if let Some(data) = self.data.get_mut().take() {
             Registry::global().retire_thread(&data);
         }
     }
 }
 
-thread_local! {
-    static LOCAL: Local = const {
-        Local { data: OnceCell::new(), stack: RefCell::new(Vec::new()), generation: Cell::new(NEVER_SYNCHRONISED) }
-    };
+impl Owner {
+    /// Cold: creates this thread's data and frame stack and points `hot` at them.
+    fn register(&self, hot: &Hot, generation: u64) {
+        clock::init();
+        let data = Registry::global().register_thread(generation);
+        let mut frames = vec![ptr::null(); INITIAL_FRAMES];
+        frames[0] = data.root();
+        hot.frames.set(frames.as_mut_ptr());
+        hot.capacity.set(INITIAL_FRAMES as u32);
+        hot.depth.set(1);
+        hot.data.set(Arc::as_ptr(&data));
+        hot.serial.set(data.serial);
+        *self.frames.borrow_mut() = frames;
+        *self.data.borrow_mut() = Some(data);
+    }
 }
 
-impl Local {
+impl Hot {
+    /// The fast path of [`enter`]: no call except tail calls to [`Hot::enter_slow`], so it
+    /// needs no saved registers.
     #[inline(always)]
-    fn enter(&self, find_stage: impl FnOnce(&Local) -> Option<StageId>, state: u64) -> Entry {
+    fn enter_fast(&self, callsite: &'static Callsite, state: u64) -> Entry {
+        let depth = self.depth.get();
+        let Some(stage) = callsite.registered() else {
+            return self.enter_slow(callsite, state);
+        };
+        if self.generation.get() != switch::generation(state) || depth >= self.capacity.get() || !clock::is_tsc() {
+            return self.enter_slow(callsite, state);
+        }
+        let frames = self.frames.get();
+        // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
+        let parent = unsafe { frames.add(depth as usize - 1).read() };
+        let Some(node) = self.data().find_child(parent, stage.0) else {
+            return self.enter_slow(callsite, state);
+        };
+        // SAFETY: as above.
+        unsafe { frames.add(depth as usize).write(node) };
+        self.depth.set(depth + 1);
+        Entry::new(clock::read_tsc(), self.serial.get(), depth)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enter_slow(&self, callsite: &'static Callsite, state: u64) -> Entry {
+        self.enter(|hot| callsite.registered().or_else(|| hot.while_busy(|| callsite.register())), state)
+    }
+
+    /// Everything [`Hot::enter_fast`] leaves out: synchronising, registering the stage,
+    /// growing the stack, creating a node, the fallback clock.
+    fn enter(&self, find_stage: impl FnOnce(&Hot) -> Option<StageId>, state: u64) -> Entry {
         if self.generation.get() != switch::generation(state) {
             match self.synchronise(state) {
                 Some(state) if switch::is_on(state) => {}
                 _ => return Entry::NONE,
             }
         }
-        let Some(stage_id) = find_stage(self) else {
+        let Some(stage) = find_stage(self) else {
             return Entry::NONE;
         };
-        let Some(data) = self.data.get() else {
+        let depth = self.depth.get();
+        if depth >= self.capacity.get() && !self.grow() {
             return Entry::NONE;
-        };
-        let Ok(mut stack) = self.stack.try_borrow_mut() else {
-            return Entry::NONE;
-        };
-        let parent = stack.last().map_or_else(|| data.root(), |frame| frame.node);
-        let node = match data.find_child(parent, stage_id.0) {
-            Some(node) => node,
-            None => match self.while_busy(|| data.create_child(parent, stage_id.0)) {
-                Some(node) => node,
+        }
+        let frames = self.frames.get();
+        // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
+        let parent = unsafe { frames.add(depth as usize - 1).read() };
+        let data = self.data();
+        let (node, depth_tag) = match data.find_child(parent, stage.0) {
+            Some(node) => (node, depth),
+            None => match self.while_busy(|| data.create_child(parent, stage.0)) {
+                Some(Child::New(node)) => (node, depth),
+                Some(Child::Folded(node)) => (node, depth | FOLDED),
                 None => return Entry::NONE,
             },
         };
-        if stack.len() == stack.capacity() {
-            let grow = stack.len().max(16);
-            self.while_busy(|| stack.reserve(grow));
-        }
-        stack.push(Frame { node, children: 0 });
-        let depth = (stack.len() - 1) as u32;
-        drop(stack);
-        Entry { start: clock::now(), thread: data.serial, depth }
+        // SAFETY: as above.
+        unsafe { frames.add(depth as usize).write(node) };
+        self.depth.set(depth + 1);
+        Entry::new(clock::now(), self.serial.get(), depth_tag)
     }
 
+    /// Closes the frame of `entry`; its calls to cold paths are tail calls.
     #[inline(always)]
     fn exit(&self, entry: Entry, end: u64, how: Exit) {
-        let Some(data) = self.data.get() else { return };
-        if entry.thread != data.serial {
-            return; // The guard moved to another thread: its frame is repaired below on its own thread.
+        if entry.serial() != self.serial.get() {
+            return; // The guard moved to another thread, or the thread retired meanwhile.
         }
-        let Ok(mut stack) = self.stack.try_borrow_mut() else {
-            return;
-        };
-        let depth = entry.depth as usize;
-        if stack.len() <= depth {
-            return; // An enclosing frame already closed (guards dropped out of order).
+        let index = entry.depth();
+        if index >= self.depth.get() {
+            return self.exit_unusual(entry, end, how);
         }
+        debug_assert!(index >= 1, "frame 0 is the root's");
         // Frames above ours belong to guards leaked or dropped out of order: discard them.
-        stack.truncate(depth + 1);
-        let frame = stack.pop().expect("stack holds the frame at `depth`");
+        self.depth.set(index);
+        // SAFETY: same thread as the entry (serial matched), 1 <= index < depth <= capacity.
+        let node = self.data().resolve(unsafe { self.frames.get().add(index as usize).read() });
         let elapsed = end.saturating_sub(entry.start);
-        if let Some(parent) = stack.last_mut() {
-            parent.children += elapsed;
-        }
-        drop(stack);
         // No generation check here: a call that straddles a reset lands in the pre-reset data,
         // which snapshots ignore and this thread's next `enter` clears.
-        let node = data.resolve(frame.node);
-        let own = elapsed.saturating_sub(frame.children);
-        bump(&node.self_time, own);
         let duration = match how {
             Exit::Call => elapsed,
             Exit::Poll(first_poll) => {
+                node.is_async.store(true, Relaxed);
                 bump(&node.busy, elapsed);
                 match first_poll {
                     Some(start) => end.saturating_sub(start),
@@ -347,47 +261,109 @@ impl Local {
                 }
             }
         };
-        bump(&node.calls, 1);
-        bump(&node.total, duration);
-        if duration < node.min.load(Relaxed) {
-            node.min.store(duration, Relaxed);
+        self.record(node, duration);
+    }
+
+    /// Counts a completed call in its node and histogram.
+    #[inline(always)]
+    fn record(&self, node: &Node, duration: u64) {
+        let Some(histogram) = node.histogram() else { return };
+        if !histogram.try_record(duration) {
+            return self.record_allocating(node, histogram, duration);
         }
-        if duration > node.max.load(Relaxed) {
-            node.max.store(duration, Relaxed);
+        node.record_call(duration);
+    }
+
+    /// The exits the fast path leaves out: a folded call (the tree was full, so it records
+    /// into its caller's node, counting the call but not its time twice), or a frame that an
+    /// enclosing guard already closed (guards dropped out of order: nothing to record).
+    #[cold]
+    #[inline(never)]
+    fn exit_unusual(&self, entry: Entry, end: u64, how: Exit) {
+        let index = entry.depth() & !FOLDED;
+        if entry.depth() & FOLDED == 0 || index >= self.depth.get() {
+            return;
         }
-        if let Some(histogram) = data.resolve_histogram(node.histogram.load(Relaxed))
-            && !histogram.try_record(duration)
-        {
-            self.while_busy(|| histogram.record_allocating(duration));
+        self.depth.set(index);
+        // SAFETY: as in `exit`.
+        let node = self.data().resolve(unsafe { self.frames.get().add(index as usize).read() });
+        if let Exit::Call = how {
+            let duration = end.saturating_sub(entry.start);
+            bump(&node.calls, 1);
+            if let Some(histogram) = node.histogram() {
+                self.while_busy(|| histogram.record_allocating(duration));
+            }
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_allocating(&self, node: &Node, histogram: &AtomicHistogram, duration: u64) {
+        self.while_busy(|| histogram.record_allocating(duration));
+        node.record_call(duration);
+    }
+
+    /// The thread's data. Only called once registered (module safety argument).
+    #[inline(always)]
+    fn data(&self) -> &ThreadData {
+        // SAFETY: registered, so `data` points to the `ThreadData` `OWNER` keeps alive for as
+        // long as `Hot` points to it.
+        unsafe { &*self.data.get() }
+    }
+
+    /// Cold: doubles the frame stack. `false` when it cannot grow (too deep, or the thread is
+    /// shutting down).
+    #[cold]
+    #[inline(never)]
+    fn grow(&self) -> bool {
+        let capacity = self.capacity.get() as usize;
+        if capacity == 0 || capacity >= MAX_FRAMES {
+            return false;
+        }
+        self.while_busy(|| {
+            OWNER
+                .try_with(|owner| {
+                    let mut frames = owner.frames.borrow_mut();
+                    let mut bigger = vec![ptr::null(); capacity * 2];
+                    bigger[..capacity].copy_from_slice(&frames);
+                    self.frames.set(bigger.as_mut_ptr());
+                    self.capacity.set(bigger.len() as u32);
+                    *frames = bigger;
+                })
+                .is_ok()
+        })
     }
 
     /// Cold: brings this thread up to date with the switch. Registers the thread on its first
     /// call, reads `PROFILE` on the first call of the process, and discards data recorded
-    /// before a reset. Returns the state in force, or `None` while the thread is busy.
+    /// before a reset. Returns the state in force, or `None` while the thread is busy or gone.
     #[cold]
     #[inline(never)]
     fn synchronise(&self, state: u64) -> Option<u64> {
-        if self.generation.get() == BUSY {
+        if matches!(self.generation.get(), BUSY | RETIRED) {
             return None;
         }
         let state = if switch::generation(state) == 0 { switch::ensure_initialised() } else { state };
         let generation = switch::generation(state);
-        self.while_busy(|| match self.data.get() {
-            None => {
-                clock::init();
-                let data = Registry::global().register_thread(generation);
-                self.stack.borrow_mut().reserve(64);
-                let _ = self.data.set(data);
+        let registered = self.while_busy(|| {
+            if self.serial.get() == 0 {
+                return OWNER.try_with(|owner| owner.register(self, generation)).is_ok();
             }
-            Some(data) => {
-                if data.generation.load(Relaxed) != generation {
-                    data.clear();
-                    data.generation.store(generation, Relaxed);
-                }
+            let data = self.data();
+            if data.generation.load(Relaxed) != generation {
+                data.clear();
+                data.generation.store(generation, Relaxed);
             }
+            true
         });
+        if !registered {
+            self.generation.set(RETIRED);
+            return None;
+        }
         self.generation.set(generation);
+        if switch::is_on(state) {
+            crate::calibrate::once_per_process();
+        }
         Some(state)
     }
 
@@ -400,40 +376,74 @@ impl Local {
     }
 }
 
-/// Starts a frame for `callsite` on this thread. The caller has checked that profiling is on.
+/// This thread's [`Hot`], or `None` on platforms where it is gone during thread shutdown.
 #[inline(always)]
+fn hot() -> Option<&'static Hot> {
+    // SAFETY: `Hot` has no destructor, so its storage stays valid until the thread ends; the
+    // reference cannot leave the thread (`Hot` is not `Sync`) and is used only within one call.
+    HOT.try_with(|hot| unsafe { &*ptr::from_ref(hot) }).ok()
+}
+
+/// Starts a frame for `callsite` on this thread. The caller has checked that profiling is on.
+///
+/// Kept out of line so that the instrumented function itself stays small: with the recording
+/// path inlined, every call (also with profiling off) would pay for saving the registers it uses.
+#[inline(never)]
 pub(crate) fn enter(callsite: &'static Callsite, state: u64) -> Entry {
-    let find_stage = |local: &Local| callsite.registered().or_else(|| local.while_busy(|| callsite.register()));
-    LOCAL.try_with(|local| local.enter(find_stage, state)).unwrap_or(Entry::NONE)
+    match hot() {
+        Some(hot) => hot.enter_fast(callsite, state),
+        None => Entry::NONE,
+    }
 }
 
 /// Starts a frame for a stage given by name (a registry lookup per call).
 pub(crate) fn enter_named(name: &str, state: u64) -> Entry {
-    let find_stage = |local: &Local| local.while_busy(|| Registry::global().stage_id(name));
-    LOCAL.try_with(|local| local.enter(find_stage, state)).unwrap_or(Entry::NONE)
+    let find_stage = |hot: &Hot| hot.while_busy(|| Registry::global().stage_id(name));
+    hot().map_or(Entry::NONE, |hot| hot.enter(find_stage, state))
 }
 
 /// Ends a frame started by [`enter`]; returns the elapsed ticks.
 #[inline(always)]
 pub(crate) fn exit(entry: Entry, how: Exit) -> u64 {
-    let end = clock::now();
-    let _ = LOCAL.try_with(|local| local.exit(entry, end, how));
+    if !clock::is_tsc() {
+        return exit_with_fallback_clock(entry, how);
+    }
+    let end = clock::read_tsc();
+    if let Some(hot) = hot() {
+        hot.exit(entry, end, how);
+    }
     end.saturating_sub(entry.start)
 }
 
-/// Runs `f` with the current thread marked busy (when it has thread-local state left), so that
-/// instrumented calls it triggers (for instance in an instrumented allocator) cannot re-enter
-/// the registry's locks.
-pub(crate) fn while_busy<R>(f: impl FnOnce() -> R) -> R {
-    let saved = LOCAL.try_with(|local| local.generation.replace(BUSY)).ok();
-    let result = f();
-    if let Some(saved) = saved {
-        let _ = LOCAL.try_with(|local| local.generation.set(saved));
+#[cold]
+#[inline(never)]
+fn exit_with_fallback_clock(entry: Entry, how: Exit) -> u64 {
+    let end = clock::now();
+    if let Some(hot) = hot() {
+        hot.exit(entry, end, how);
     }
-    result
+    end.saturating_sub(entry.start)
+}
+
+/// Runs `f` with the current thread marked busy, so that instrumented calls it triggers (for
+/// instance in an instrumented allocator) cannot re-enter the registry's locks.
+pub(crate) fn while_busy<R>(f: impl FnOnce() -> R) -> R {
+    match HOT.try_with(|hot| hot.generation.replace(BUSY)) {
+        Ok(saved) => {
+            let result = f();
+            let _ = HOT.try_with(|hot| hot.generation.set(saved));
+            result
+        }
+        Err(_) => f(),
+    }
 }
 
 /// Whether the current thread is inside one of the profiler's own cold paths.
 pub(crate) fn is_busy() -> bool {
-    LOCAL.try_with(|local| local.generation.get() == BUSY).unwrap_or(true)
+    HOT.try_with(|hot| hot.generation.get() == BUSY).unwrap_or(true)
+}
+
+/// The current thread's data, if it has registered and not retired (for calibration).
+pub(crate) fn with_data<R>(f: impl FnOnce(&ThreadData) -> R) -> Option<R> {
+    HOT.try_with(|hot| if hot.serial.get() == 0 { None } else { Some(f(hot.data())) }).ok().flatten()
 }
