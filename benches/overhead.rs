@@ -1,7 +1,9 @@
 //! Cost of one instrumented call, side by side with the same function uninstrumented.
 //!
 //! `cargo bench --bench overhead`. Groups:
-//! - `call`: baseline, instrumented with profiling off at run time, instrumented and on;
+//! - `call`: baseline, the clock floor (the same function between two raw TSC reads, and
+//!   between two `Instant` reads), instrumented with profiling off at run time, instrumented
+//!   and on;
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage.
 //!
@@ -17,6 +19,30 @@ use profiler_macros::instrument_stage;
 #[inline(never)]
 fn baseline(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
+}
+
+/// The work between two raw time-stamp-counter reads: the floor of any instrumentation that
+/// reads the TSC at entry and exit.
+#[inline(never)]
+#[allow(unsafe_code)]
+#[cfg(target_arch = "x86_64")]
+fn between_tsc_reads(x: u64) -> u64 {
+    // SAFETY: `rdtsc` has no preconditions on x86_64.
+    let start = unsafe { std::arch::x86_64::_rdtsc() };
+    let result = black_box(x).wrapping_mul(3);
+    // SAFETY: as above.
+    let end = unsafe { std::arch::x86_64::_rdtsc() };
+    black_box(end.wrapping_sub(start));
+    result
+}
+
+/// The same with `Instant`, the portable clock.
+#[inline(never)]
+fn between_instant_reads(x: u64) -> u64 {
+    let start = Instant::now();
+    let result = black_box(x).wrapping_mul(3);
+    black_box(start.elapsed());
+    result
 }
 
 #[inline(never)]
@@ -45,6 +71,9 @@ fn recurse(depth: u32, x: u64) -> u64 {
 fn call(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("baseline", |b| b.iter(|| baseline(black_box(7))));
+    #[cfg(target_arch = "x86_64")]
+    group.bench_function("two_tsc_reads", |b| b.iter(|| between_tsc_reads(black_box(7))));
+    group.bench_function("two_instant_reads", |b| b.iter(|| between_instant_reads(black_box(7))));
     profiler_core::set_enabled(false);
     group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));
     profiler_core::set_enabled(true);

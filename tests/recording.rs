@@ -198,3 +198,26 @@ fn self_time_of_one_thread_never_exceeds_its_wall_time() {
     let root_total = stage(&snap, "recording::wall_a").total_ns;
     assert!(self_sum.abs_diff(root_total) <= 3, "self times partition the root's time: {self_sum} vs {root_total}");
 }
+
+#[test]
+fn a_stage_with_many_callees_records_each_of_them() {
+    enabled();
+    // More callees than the hot path scans before it consults the thread's index of paths.
+    let names: Vec<String> = (0..50).map(|i| format!("recording::fan_out::callee_{i}")).collect();
+    for round in 0..3 {
+        let _parent = start_stage("recording::fan_out");
+        for name in names.iter().cycle().skip(round * 7).take(names.len()) {
+            time_stage(name, || {});
+        }
+    }
+    let snapshot = snapshot();
+    let parent = snapshot.stages.iter().position(|s| s.name == "recording::fan_out").unwrap();
+    for name in &names {
+        assert_eq!(stage(&snapshot, name).calls, 3, "{name}");
+        let child = snapshot.stages.iter().position(|s| &s.name == name).unwrap();
+        let paths = snapshot.tree.iter().filter(|n| n.stage == child).count();
+        assert_eq!(paths, 1, "{name} has one path, under its caller");
+        let edge = snapshot.edges().into_iter().find(|e| e.child == child).unwrap();
+        assert_eq!((edge.parent, edge.calls), (Some(parent), 3), "{name}");
+    }
+}

@@ -71,8 +71,11 @@ impl<F: Future> Future for InstrumentedFuture<F> {
             _ => thread::enter(this.callsite, state),
         };
         if let FutureState::NotStarted = this.state {
-            *this.state =
-                if !entry.is_recording() { FutureState::Off } else { FutureState::Recording { first_poll: entry.start } };
+            *this.state = if !entry.is_recording() {
+                FutureState::Off
+            } else {
+                FutureState::Recording { first_poll: entry.start }
+            };
         }
         let mut frame = PollFrame { entry, completed_since: None };
         let result = this.inner.poll(cx);

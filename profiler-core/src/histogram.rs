@@ -9,7 +9,7 @@
 #![allow(unsafe_code)] // Block pointers: see the safety argument on `AtomicHistogram`.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 /// Buckets per power of two, as a power of two.
 const SUB_BITS: u32 = 6;

@@ -13,11 +13,11 @@ use std::time::SystemTime;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
+use crate::calibrate;
 use crate::clock;
 use crate::histogram::Histogram;
 use crate::snapshot::{CounterSnapshot, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
 use crate::switch;
-use crate::calibrate;
 use crate::thread;
 use crate::tree::{ROOT, ThreadData};
 
@@ -349,7 +349,11 @@ impl Merged {
                     max_ns: ns(totals.max),
                     threads: totals.threads,
                     histogram,
-                    segments: totals.segments.iter().map(|&(calls, ticks)| Segment { calls, sum_ns: ns(ticks) }).collect(),
+                    segments: totals
+                        .segments
+                        .iter()
+                        .map(|&(calls, ticks)| Segment { calls, sum_ns: ns(ticks) })
+                        .collect(),
                 });
                 stages.len() - 1
             });

@@ -33,9 +33,9 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::callsite::Callsite;
 use crate::clock;
+use crate::histogram::AtomicHistogram;
 use crate::registry::{Registry, StageId};
 use crate::switch;
-use crate::histogram::AtomicHistogram;
 use crate::tree::{Child, Node, ThreadData, bump};
 
 /// A `Hot::generation` value no real generation equals (those are even): marks "busy".
@@ -220,7 +220,7 @@ impl Hot {
         let data = self.data();
         let (node, depth_tag) = match data.find_child(parent, stage.0) {
             Some(node) => (node, depth),
-            None => match self.while_busy(|| data.create_child(parent, stage.0)) {
+            None => match self.while_busy(|| data.find_or_create_child(parent, stage.0)) {
                 Some(Child::New(node)) => (node, depth),
                 Some(Child::Folded(node)) => (node, depth | FOLDED),
                 None => return Entry::NONE,

@@ -16,9 +16,12 @@
 //! [`Node::histogram`]) sees a live, initialised value.
 #![allow(unsafe_code)]
 
+use std::collections::HashMap;
 use std::ptr;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
+use std::sync::{Mutex, OnceLock};
 
 use crate::arena::Arena;
 use crate::histogram::AtomicHistogram;
@@ -28,6 +31,8 @@ use crate::registry::MAX_STAGES;
 pub(crate) const MAX_NODES: usize = 1 << 16;
 /// Index of the virtual root node (the thread outside any stage).
 pub(crate) const ROOT: u32 = 0;
+/// Children of a node the hot path scans before falling back to the index of paths.
+const FAST_SIBLINGS: usize = 8;
 /// Call segments a node keeps (see [`Node::segment_starts`]): 2^48 calls are plenty.
 pub(crate) const SEGMENTS: usize = 48;
 
@@ -157,11 +162,7 @@ impl Node {
         let start_of = move |k: usize| starts.map_or(0, |starts| starts[k].load(Relaxed));
         (0..used).map(move |k| {
             let start = start_of(k);
-            let (end, end_call) = if k + 1 < used {
-                (start_of(k + 1), 1u64 << (k + 1))
-            } else {
-                (total, calls + 1)
-            };
+            let (end, end_call) = if k + 1 < used { (start_of(k + 1), 1u64 << (k + 1)) } else { (total, calls + 1) };
             (end_call.saturating_sub(1 << k), end.saturating_sub(start))
         })
     }
@@ -186,6 +187,9 @@ pub(crate) struct ThreadData {
     histograms: Arena<OnceLock<Box<AtomicHistogram>>>,
     /// Generation the data belongs to; older data is ignored by snapshots.
     pub(crate) generation: AtomicU64,
+    /// (parent index, stage) → node index, for every node: the cold path's lookup. Only the
+    /// owner locks it (the mutex only makes `ThreadData` shareable with the registry).
+    paths: Mutex<HashMap<(u32, u32), u32>>,
 }
 
 impl ThreadData {
@@ -196,6 +200,7 @@ impl ThreadData {
             published: AtomicU32::new(1),
             histograms: Arena::with_capacity(MAX_STAGES),
             generation: AtomicU64::new(generation),
+            paths: Mutex::new(HashMap::new()),
         };
         data.nodes.get_or_allocate(ROOT as usize);
         data
@@ -234,11 +239,16 @@ impl ThreadData {
         self.node(ROOT)
     }
 
-    /// Owner only: the child of `parent` for `stage`, if that path exists.
+    /// Owner only: the child of `parent` for `stage`, if it is among the parent's
+    /// [`FAST_SIBLINGS`] most recently created children (the usual case: few callees per path).
+    /// `None` means "look further" with [`Self::find_or_create_child`].
     #[inline(always)]
     pub(crate) fn find_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
         let mut child = self.resolve(parent).first_child.load(Relaxed).cast_const();
-        while !child.is_null() {
+        for _ in 0..FAST_SIBLINGS {
+            if child.is_null() {
+                return None;
+            }
             let node = self.resolve(child);
             if node.stage.load(Relaxed) == stage {
                 return Some(child);
@@ -248,18 +258,37 @@ impl ThreadData {
         None
     }
 
+    /// Owner only, cold: the child of `parent` for `stage`, found through the thread's index
+    /// of paths (so a node with thousands of children costs a hash, not a scan) or created.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn find_or_create_child(&self, parent: *const Node, stage: u32) -> Option<Child> {
+        if let Some(node) = self.find_child(parent, stage) {
+            return Some(Child::New(node));
+        }
+        let parent_index = self.resolve(parent).index.load(Relaxed);
+        let mut paths = self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&index) = paths.get(&(parent_index, stage)) {
+            return Some(Child::New(self.node(index)));
+        }
+        let child = self.create_child(parent, stage)?;
+        if let Child::New(node) = child {
+            paths.insert((parent_index, stage), self.resolve(node).index.load(Relaxed));
+        }
+        Some(child)
+    }
+
     /// Owner only, cold: creates the child of `parent` for `stage` (and the stage's histogram).
     /// When the tree is full the call is folded into `parent` itself when that is the same
     /// stage (deep recursion), and otherwise not recorded (`None`).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn create_child(&self, parent: *const Node, stage: u32) -> Option<Child> {
+    fn create_child(&self, parent: *const Node, stage: u32) -> Option<Child> {
         let histogram =
             self.histograms.get_or_allocate(stage as usize)?.get_or_init(|| Box::new(AtomicHistogram::new()));
         let parent_node = self.resolve(parent);
         let index = self.published.load(Relaxed);
         let Some(node) = self.nodes.get_or_allocate(index as usize) else {
-            return (parent != self.root() && parent_node.stage.load(Relaxed) == stage).then_some(Child::Folded(parent));
+            return (parent != self.root() && parent_node.stage.load(Relaxed) == stage)
+                .then_some(Child::Folded(parent));
         };
         node.stage.store(stage, Relaxed);
         node.parent.store(parent_node.index.load(Relaxed), Relaxed);
