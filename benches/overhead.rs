@@ -5,7 +5,8 @@
 //!   between two `Instant` reads), instrumented with profiling off at run time, instrumented
 //!   and on;
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
-//! - `threads`: the per-call cost with one thread and with two threads calling the same stage.
+//! - `threads`: the per-call cost with one thread and with two threads calling the same stage,
+//!   and with one thread recording every call as an event (`PROFILE_TRACE`).
 //!
 //! The work function costs about 1 ns, so the differences are the profiler's own cost.
 #![allow(missing_docs)] // criterion's macros generate undocumented functions.
@@ -123,6 +124,11 @@ fn threads(c: &mut Criterion) {
             b.iter_custom(|iters| per_call_on_threads(threads, iters));
         });
     }
+    // Tracing is chosen when a thread starts recording: the fresh threads of this benchmark
+    // record every call as an event too (target: at most twice `same_stage_1`).
+    profiler_core::set_tracing(Some(1 << 16));
+    group.bench_function("traced_1", |b| b.iter_custom(|iters| per_call_on_threads(1, iters)));
+    profiler_core::set_tracing(None);
     group.finish();
 }
 

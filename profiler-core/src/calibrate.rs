@@ -59,6 +59,10 @@ pub(crate) fn once_per_process() {
             recorded.add_scaled_to(&mut histogram, 1.0);
         }
         data.clear_stage(stage.0);
+        // The thread has no frame of its own open yet: every event it holds is the calibration's.
+        if let Some(events) = &data.events {
+            events.clear();
+        }
         if histogram.is_empty() { 0.0 } else { histogram.quantile(0.5) as f64 }
     });
     if let Some(in_stage) = in_stage {

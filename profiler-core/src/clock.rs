@@ -97,6 +97,11 @@ fn measured_rate(anchor: &Anchor) -> f64 {
     if delta == 0 { 1.0 } else { elapsed.as_nanos() as f64 / delta as f64 }
 }
 
+/// A tick count read by [`now`] as nanoseconds since the clock's start point.
+pub(crate) fn ticks_since_start_ns(ticks: u64, ns_per_tick: f64) -> u64 {
+    (ticks.saturating_sub(anchor().ticks) as f64 * ns_per_tick).round() as u64
+}
+
 /// Wall time since the clock's start point.
 pub(crate) fn since_start() -> Duration {
     anchor().instant.elapsed()

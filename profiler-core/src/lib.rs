@@ -53,6 +53,7 @@ mod registry;
 mod snapshot;
 mod switch;
 mod thread;
+mod trace;
 mod tree;
 
 pub use callsite::Callsite;
@@ -61,8 +62,11 @@ pub use future::InstrumentedFuture;
 pub use guard::StageGuard;
 pub use histogram::{BUCKETS, Histogram, bucket_lower, bucket_of, bucket_value, bucket_width};
 pub use registry::{MAX_STAGES, Registry};
-pub use snapshot::{CounterSnapshot, Edge, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
+pub use snapshot::{
+    CounterSnapshot, Edge, Event, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, ThreadEvents, TreeNode,
+};
 pub use switch::{ProfileSetting, is_enabled, parse_profile_setting, set_enabled};
+pub use trace::{DEFAULT_EVENTS_PER_THREAD, set_tracing};
 
 /// Starts the profiler's clock and reads `PROFILE` now rather than at the first instrumented
 /// call, so that the reported wall time covers everything after this point. Optional.

@@ -16,9 +16,12 @@ use dashmap::mapref::entry::Entry;
 use crate::calibrate;
 use crate::clock;
 use crate::histogram::Histogram;
-use crate::snapshot::{CounterSnapshot, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
+use crate::snapshot::{
+    CounterSnapshot, Event, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, ThreadEvents, TreeNode,
+};
 use crate::switch;
 use crate::thread;
+use crate::trace::{self, RawThreadEvents, RetiredEvents};
 use crate::tree::{ROOT, ThreadData};
 
 /// Distinct stage names the registry holds; calls to further stages pass unrecorded.
@@ -41,6 +44,7 @@ pub struct Registry {
 struct Threads {
     live: Vec<Arc<ThreadData>>,
     retired: Merged,
+    retired_events: RetiredEvents,
     next_serial: u32,
 }
 
@@ -100,7 +104,7 @@ impl Registry {
         let mut threads = self.lock_threads();
         let serial = threads.next_serial;
         threads.next_serial = serial.checked_add(1).unwrap_or(1);
-        let data = Arc::new(ThreadData::new(serial, generation));
+        let data = Arc::new(ThreadData::new(serial, generation, trace::capacity()));
         threads.live.push(Arc::clone(&data));
         data
     }
@@ -112,6 +116,9 @@ impl Registry {
         let mut threads = self.lock_threads();
         if data.generation.load(Relaxed) == generation {
             threads.retired.add_thread(data);
+            if let Some(events) = thread_events(data) {
+                threads.retired_events.add(events);
+            }
         }
         threads.live.retain(|live| !Arc::ptr_eq(live, data));
     }
@@ -126,16 +133,20 @@ impl Registry {
         thread::while_busy(|| {
             let ns_per_tick = clock::ns_per_tick();
             let generation = switch::generation(switch::state());
-            let merged = {
+            let (merged, events) = {
                 let threads = self.lock_threads();
                 let mut merged = threads.retired.clone();
+                let mut events = threads.retired_events.clone();
                 for data in threads.live.iter().filter(|d| d.generation.load(Relaxed) == generation) {
                     merged.add_thread(data);
+                    if let Some(thread_events) = thread_events(data) {
+                        events.threads.push(thread_events);
+                    }
                 }
-                merged
+                (merged, events)
             };
             let names = self.names.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            let mut snapshot = merged.into_snapshot(&names, ns_per_tick);
+            let mut snapshot = merged.into_snapshot(&names, ns_per_tick, &events);
             snapshot.wall_ns = u64::try_from(clock::since_start().as_nanos()).unwrap_or(u64::MAX);
             snapshot.counters = self.counter_snapshots();
             snapshot.memory = self.memory_snapshots();
@@ -151,6 +162,7 @@ impl Registry {
             let mut threads = self.lock_threads();
             switch::bump_generation();
             threads.retired = Merged::default();
+            threads.retired_events = RetiredEvents::default();
             self.counters.clear();
             self.memory.clear();
         });
@@ -215,6 +227,39 @@ impl Registry {
         memory.sort_by(|a, b| a.name.cmp(&b.name));
         memory
     }
+}
+
+/// A thread's events, if it traces.
+fn thread_events(data: &ThreadData) -> Option<RawThreadEvents> {
+    let (events, dropped) = data.events.as_ref()?.read();
+    Some(RawThreadEvents { thread: data.serial, dropped, events })
+}
+
+/// Events in nanoseconds with snapshot stage indices, by thread then start time. Events of
+/// stages the snapshot leaves out (the calibration's) are skipped.
+fn convert_events(events: &RetiredEvents, stage_index: &HashMap<u32, usize>, ns_per_tick: f64) -> Vec<ThreadEvents> {
+    let mut threads: Vec<ThreadEvents> = events
+        .threads
+        .iter()
+        .map(|raw| {
+            let mut converted: Vec<Event> = raw
+                .events
+                .iter()
+                .filter_map(|e| {
+                    Some(Event {
+                        stage: *stage_index.get(&e.stage)?,
+                        start_ns: clock::ticks_since_start_ns(e.start, ns_per_tick),
+                        duration_ns: ((e.end - e.start) as f64 * ns_per_tick).round() as u64,
+                        depth: e.depth,
+                    })
+                })
+                .collect();
+            converted.sort_by_key(|e| (e.start_ns, e.depth));
+            ThreadEvents { thread: raw.thread, dropped: raw.dropped, events: converted }
+        })
+        .collect();
+    threads.sort_by_key(|t| t.thread);
+    threads
 }
 
 /// Threads' call trees merged by path, in ticks.
@@ -312,7 +357,7 @@ impl Merged {
         }
     }
 
-    fn into_snapshot(self, names: &[Arc<str>], ns_per_tick: f64) -> Snapshot {
+    fn into_snapshot(self, names: &[Arc<str>], ns_per_tick: f64, events: &RetiredEvents) -> Snapshot {
         let ns = |ticks: u64| (ticks as f64 * ns_per_tick).round() as u64;
         // Keep the nodes whose subtree recorded anything (an active parent has no calls yet).
         let mut keep = vec![false; self.nodes.len()];
@@ -383,6 +428,8 @@ impl Merged {
                 let (per_call, in_stage) = calibrate::overhead_ticks();
                 Overhead { per_call_ns: per_call * ns_per_tick, in_stage_ns: in_stage * ns_per_tick }
             },
+            events: convert_events(events, &stage_index, ns_per_tick),
+            dropped_events: events.dropped + events.threads.iter().map(|t| t.dropped).sum::<u64>(),
         };
         for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
             let tree_node = tree_index[index];

@@ -26,6 +26,36 @@ pub struct Snapshot {
     pub memory: Vec<MemorySnapshot>,
     /// The profiler's own cost per call, calibrated once at start-up.
     pub overhead: Overhead,
+    /// Every call as a timed event, per thread: only when tracing is on (`PROFILE_TRACE=1`,
+    /// see [`set_tracing`](crate::set_tracing)); empty otherwise.
+    pub events: Vec<ThreadEvents>,
+    /// Events lost to the bounds: overwritten in full rings plus those of exited threads
+    /// dropped to bound memory (the per-thread part is also in [`ThreadEvents::dropped`]).
+    pub dropped_events: u64,
+}
+
+/// The events one thread kept, by start time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadEvents {
+    /// The thread's number in this process (1 for the first thread that recorded).
+    pub thread: u32,
+    /// Oldest events of this thread overwritten because its ring was full.
+    pub dropped: u64,
+    /// The events kept, by start time.
+    pub events: Vec<Event>,
+}
+
+/// One call (or, for an `async` stage, one poll) on one thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Index into [`Snapshot::stages`].
+    pub stage: usize,
+    /// Start, in nanoseconds since the profiler's start (see [`Snapshot::wall_ns`]).
+    pub start_ns: u64,
+    /// Duration in nanoseconds.
+    pub duration_ns: u64,
+    /// Nesting depth on its thread: 1 for a call made outside any stage.
+    pub depth: u32,
 }
 
 /// What one instrumented call costs, measured once per process on the first thread that

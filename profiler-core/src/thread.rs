@@ -16,7 +16,7 @@
 //!
 //! # Safety argument
 //!
-//! `Hot::data` and `Hot::frames` are either null/dangling-but-unused (before registration and
+//! `Hot::data`, `Hot::frames` and `Hot::events` are either null/dangling-but-unused (before registration and
 //! after retirement, when `Hot::serial` is 0 and `Hot::generation` never matches a real
 //! generation, so the hot path never reads them) or point to the `ThreadData` and the frame
 //! buffer that this thread's `Owner` keeps alive. Both are replaced only by this thread, in
@@ -36,6 +36,7 @@ use crate::clock;
 use crate::histogram::AtomicHistogram;
 use crate::registry::{Registry, StageId};
 use crate::switch;
+use crate::trace::EventRing;
 use crate::tree::{Child, Node, ThreadData, bump};
 
 /// A `Hot::generation` value no real generation equals (those are even): marks "busy".
@@ -112,6 +113,8 @@ struct Hot {
     capacity: Cell<u32>,
     frames: Cell<*mut Frame>,
     data: Cell<*const ThreadData>,
+    /// The thread's event ring (in its `ThreadData`), or null when not tracing.
+    events: Cell<*const EventRing>,
 }
 
 /// Owns what `Hot` points to; see the module documentation.
@@ -129,6 +132,7 @@ thread_local! {
             capacity: Cell::new(0),
             frames: Cell::new(ptr::null_mut()),
             data: Cell::new(ptr::null()),
+            events: Cell::new(ptr::null()),
         }
     };
     static OWNER: Owner = const { Owner { data: RefCell::new(None), frames: RefCell::new(Vec::new()) } };
@@ -144,6 +148,7 @@ impl Drop for Owner {
             hot.capacity.set(0);
             hot.frames.set(ptr::null_mut());
             hot.data.set(ptr::null());
+            hot.events.set(ptr::null());
         });
         if let Some(data) = self.data.get_mut().take() {
             Registry::global().retire_thread(&data);
@@ -162,6 +167,7 @@ impl Owner {
         hot.capacity.set(INITIAL_FRAMES as u32);
         hot.depth.set(1);
         hot.data.set(Arc::as_ptr(&data));
+        hot.events.set(data.events.as_ref().map_or(ptr::null(), ptr::from_ref));
         hot.serial.set(data.serial);
         *self.frames.borrow_mut() = frames;
         *self.data.borrow_mut() = Some(data);
@@ -247,6 +253,16 @@ impl Hot {
         self.depth.set(index);
         // SAFETY: same thread as the entry (serial matched), 1 <= index < depth <= capacity.
         let node = self.data().resolve(unsafe { self.frames.get().add(index as usize).read() });
+        let events = self.events.get();
+        if !events.is_null() {
+            return self.finish_traced(events, node, entry, end, how);
+        }
+        self.finish(node, entry, end, how);
+    }
+
+    /// Records a closed frame's call into its node.
+    #[inline(always)]
+    fn finish(&self, node: &Node, entry: Entry, end: u64, how: Exit) {
         let elapsed = end.saturating_sub(entry.start);
         // No generation check here: a call that straddles a reset lands in the pre-reset data,
         // which snapshots ignore and this thread's next `enter` clears.
@@ -262,6 +278,15 @@ impl Hot {
             }
         };
         self.record(node, duration);
+    }
+
+    /// [`Hot::finish`] with tracing on: the call (or the poll) also becomes an event.
+    #[inline(never)]
+    fn finish_traced(&self, events: *const EventRing, node: &Node, entry: Entry, end: u64, how: Exit) {
+        // SAFETY: `events` points into the `ThreadData` `data` points to (module argument).
+        let events = unsafe { &*events };
+        events.push(entry.start, end, node.stage.load(Relaxed), entry.depth());
+        self.finish(node, entry, end, how);
     }
 
     /// Counts a completed call in its node and histogram.

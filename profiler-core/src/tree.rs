@@ -26,6 +26,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::arena::Arena;
 use crate::histogram::AtomicHistogram;
 use crate::registry::MAX_STAGES;
+use crate::trace::EventRing;
 
 /// Distinct call paths one thread can record; deeper or wider trees fold into their parent.
 pub(crate) const MAX_NODES: usize = 1 << 16;
@@ -190,10 +191,12 @@ pub(crate) struct ThreadData {
     /// (parent index, stage) → node index, for every node: the cold path's lookup. Only the
     /// owner locks it (the mutex only makes `ThreadData` shareable with the registry).
     paths: Mutex<HashMap<(u32, u32), u32>>,
+    /// The thread's events, when tracing was on at its registration.
+    pub(crate) events: Option<EventRing>,
 }
 
 impl ThreadData {
-    pub(crate) fn new(serial: u32, generation: u64) -> Self {
+    pub(crate) fn new(serial: u32, generation: u64, trace_capacity: usize) -> Self {
         let data = Self {
             serial,
             nodes: Arena::with_capacity(MAX_NODES),
@@ -201,6 +204,7 @@ impl ThreadData {
             histograms: Arena::with_capacity(MAX_STAGES),
             generation: AtomicU64::new(generation),
             paths: Mutex::new(HashMap::new()),
+            events: (trace_capacity > 0).then(|| EventRing::new(trace_capacity)),
         };
         data.nodes.get_or_allocate(ROOT as usize);
         data
@@ -303,6 +307,9 @@ impl ThreadData {
 
     /// Owner only: zeroes every count (the tree's shape stays, so active frames stay valid).
     pub(crate) fn clear(&self) {
+        if let Some(events) = &self.events {
+            events.clear();
+        }
         for (_, node) in self.nodes() {
             node.clear();
         }

@@ -144,5 +144,7 @@ pub(crate) fn synthetic_snapshot() -> Snapshot {
             sum_bytes: 8 << 20,
         }],
         overhead: Overhead { per_call_ns: 25.0, in_stage_ns: 9.0 },
+        events: Vec::new(),
+        dropped_events: 0,
     }
 }
