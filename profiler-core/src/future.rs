@@ -71,10 +71,10 @@ impl<F: Future> Future for InstrumentedFuture<F> {
             _ => thread::enter(this.callsite, state),
         };
         if let FutureState::NotStarted = this.state {
-            *this.state = if !entry.is_recording() {
-                FutureState::Off
-            } else {
+            *this.state = if entry.is_recording() {
                 FutureState::Recording { first_poll: entry.start }
+            } else {
+                FutureState::Off
             };
         }
         let mut frame = PollFrame { entry, completed_since: None };

@@ -125,7 +125,7 @@ impl AtomicHistogram {
     /// Zeroes every counter; called by the owning thread only.
     pub(crate) fn clear(&self) {
         for block in (0..GROUPS).filter_map(|group| self.block(group)) {
-            for cell in block.iter() {
+            for cell in block {
                 cell.store(0, Relaxed);
             }
         }

@@ -180,7 +180,7 @@ impl Hot {
     #[inline(always)]
     fn enter_fast(&self, callsite: &'static Callsite, state: u64) -> Entry {
         let depth = self.depth.get();
-        let Some(stage) = callsite.registered() else {
+        let Some(stage_id) = callsite.registered() else {
             return self.enter_slow(callsite, state);
         };
         if self.generation.get() != switch::generation(state) || depth >= self.capacity.get() || !clock::is_tsc() {
@@ -189,7 +189,7 @@ impl Hot {
         let frames = self.frames.get();
         // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
         let parent = unsafe { frames.add(depth as usize - 1).read() };
-        let Some(node) = self.data().find_child(parent, stage.0) else {
+        let Some(node) = self.data().find_child(parent, stage_id.0) else {
             return self.enter_slow(callsite, state);
         };
         // SAFETY: as above.
@@ -213,7 +213,7 @@ impl Hot {
                 _ => return Entry::NONE,
             }
         }
-        let Some(stage) = find_stage(self) else {
+        let Some(stage_id) = find_stage(self) else {
             return Entry::NONE;
         };
         let depth = self.depth.get();
@@ -224,9 +224,9 @@ impl Hot {
         // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
         let parent = unsafe { frames.add(depth as usize - 1).read() };
         let data = self.data();
-        let (node, depth_tag) = match data.find_child(parent, stage.0) {
+        let (node, depth_tag) = match data.find_child(parent, stage_id.0) {
             Some(node) => (node, depth),
-            None => match self.while_busy(|| data.find_or_create_child(parent, stage.0)) {
+            None => match self.while_busy(|| data.find_or_create_child(parent, stage_id.0)) {
                 Some(Child::New(node)) => (node, depth),
                 Some(Child::Folded(node)) => (node, depth | FOLDED),
                 None => return Entry::NONE,

@@ -121,7 +121,7 @@ impl Node {
         self.calls.store(calls, Relaxed);
         let total_before = self.total.load(Relaxed);
         self.total.store(total_before.wrapping_add(duration), Relaxed);
-        if calls & (calls - 1) == 0 {
+        if calls.is_power_of_two() {
             self.start_segment(calls, total_before);
         }
     }
