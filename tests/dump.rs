@@ -127,7 +127,7 @@ impl Drop for Scratch {
 fn check_profile(path: &Path) {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     let stages = json["stages"].as_array().unwrap();
     let calls = |name: &str| {
         let stage = stages.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("no stage `{name}`"));

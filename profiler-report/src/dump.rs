@@ -1,26 +1,33 @@
-//! The end-of-run report: a table on stderr, a JSON profile on disk.
+//! The end-of-run report: the text report on stderr, the JSON profile on disk.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use profiler_core::Snapshot;
 
-use crate::format::json::{Profile, to_pretty};
-use crate::format::text::render_text;
-use crate::output;
+use crate::analysis::{Analysis, analyze};
+use crate::format::json::Profile;
+use crate::format::text::render_report;
+use crate::options::ReportOptions;
 
 /// Prints the report of everything recorded so far and saves the JSON profile.
 ///
 /// When profiling is off (see [`profiler_core::is_enabled`]) it returns at once and prints and
 /// writes nothing. Otherwise it
 ///
-/// 1. prints the text report ([`render_text`](crate::render_text)) to stderr;
-/// 2. writes the JSON profile to the path in `PROFILE_OUTPUT` when that is set and non-empty
+/// 1. reads the options from the environment ([`ReportOptions::from_env`]: `PROFILE_SORT`,
+///    `PROFILE_LIMIT`, `PROFILE_THRESHOLD`, `PROFILE_MIN_CONFIDENCE`, `PROFILE_COMPENSATE`,
+///    `PROFILE_OUTPUT`, `PROFILE_OUTPUT_DIR`), warning in one line about each value it cannot
+///    read;
+/// 2. analyses the snapshot ([`analyze`]) and prints the text report
+///    ([`render_report`](crate::render_report)) to stderr, in colour when stderr is a terminal
+///    and `NO_COLOR` is unset or empty;
+/// 3. writes the JSON profile to the path in `PROFILE_OUTPUT` when that is set and non-empty
 ///    (a file path; missing parent directories are created), else to
-///    `profiles/profile-<UTC time>-<pid>.json` under the current directory, for example
-///    `profiles/profile-20261121T171900Z-4242.json`;
-/// 3. prints one line to stderr naming the file written, or naming the path and the reason it
+///    `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json` (default directory `profiles` under
+///    the current directory), for example `profiles/profile-20261121T171900Z-4242.json`;
+/// 4. prints one line to stderr naming the file written, or naming the path and the reason it
 ///    could not be written. It never panics, and the program goes on either way.
 ///
 /// Profiling keeps running: a later call reports everything again, with the newer data.
@@ -33,43 +40,80 @@ pub fn dump() {
     if !profiler_core::is_enabled() {
         return;
     }
+    let options = ReportOptions::from_env();
     let snapshot = profiler_core::snapshot();
-    let path = output::output_path(std::env::var_os(output::OUTPUT_VAR), snapshot.created_at, std::process::id());
-    report(&snapshot, &path, &mut io::stderr().lock());
+    let path = options.output_path(snapshot.created_at, std::process::id());
+    report(&snapshot, &options, &path, stderr_colour(), &mut io::stderr().lock());
 }
 
-/// Like [`dump`], but writes the JSON profile to `path`, ignoring `PROFILE_OUTPUT`.
+/// Like [`dump`], but writes the JSON profile to `path`, ignoring `PROFILE_OUTPUT` and
+/// `PROFILE_OUTPUT_DIR`.
 ///
 /// Does nothing when profiling is off.
 pub fn dump_to(path: impl AsRef<Path>) {
     if !profiler_core::is_enabled() {
         return;
     }
-    report(&profiler_core::snapshot(), path.as_ref(), &mut io::stderr().lock());
+    let options = ReportOptions::from_env();
+    report(&profiler_core::snapshot(), &options, path.as_ref(), stderr_colour(), &mut io::stderr().lock());
 }
 
-/// Writes the JSON profile of `snapshot` to `path` (pretty-printed), creating missing parent
-/// directories.
+/// Writes the JSON profile of `snapshot`, analysed with the default options, to `path`
+/// (pretty-printed), creating missing parent directories. See [`save_json`].
+///
+/// # Errors
+/// Creating the directories, writing or renaming failed; the temporary file is then removed.
+pub fn write_json(snapshot: &Snapshot, path: &Path) -> io::Result<()> {
+    let options = ReportOptions::default();
+    save_json(snapshot, &analyze(snapshot, &options), &options, path)
+}
+
+/// Writes the JSON profile of `snapshot` and its `analysis` to `path`, creating missing parent
+/// directories. The program name comes from `options`, the clock is this process's.
 ///
 /// The profile is written to a temporary file next to `path` and then renamed, so `path` never
 /// holds half a profile.
 ///
 /// # Errors
 /// Creating the directories, writing or renaming failed; the temporary file is then removed.
-pub fn write_json(snapshot: &Snapshot, path: &Path) -> io::Result<()> {
-    write_profile(&Profile::from_snapshot(snapshot), path)
+pub fn save_json(snapshot: &Snapshot, analysis: &Analysis, options: &ReportOptions, path: &Path) -> io::Result<()> {
+    write_profile(&Profile::new(snapshot, analysis, &options.program(), profiler_core::clock_name()), path)
 }
 
-fn write_profile(profile: &Profile, path: &Path) -> io::Result<()> {
+/// Writes a profile (for example a merged one) to `path` as pretty JSON, like [`save_json`].
+///
+/// # Errors
+/// Creating the directories, writing or renaming failed; the temporary file is then removed.
+pub fn write_profile(profile: &Profile, path: &Path) -> io::Result<()> {
+    write_atomically(path, profile.to_json().as_bytes())
+}
+
+/// Writes `contents` to `path` through a temporary file next to it, creating missing parent
+/// directories.
+///
+/// # Errors
+/// Creating the directories, writing or renaming failed; the temporary file is then removed.
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_dirs(parent)?;
     }
     let temporary = temporary_path(path);
-    let written = fs::write(&temporary, to_pretty(profile)).and_then(|()| fs::rename(&temporary, path));
+    let written = fs::write(&temporary, contents).and_then(|()| fs::rename(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
     }
     written
+}
+
+/// Whether to colour what goes to stderr: a terminal, and `NO_COLOR` unset or empty
+/// (<https://no-color.org>).
+fn stderr_colour() -> bool {
+    colour_allowed(std::env::var_os("NO_COLOR")) && io::stderr().is_terminal()
+}
+
+/// `NO_COLOR` set to anything but the empty string forbids colour.
+pub(crate) fn colour_allowed(no_color: Option<std::ffi::OsString>) -> bool {
+    no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Creates `dir` and its missing ancestors. When the nearest existing ancestor is not a
@@ -93,11 +137,12 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Prints the table, writes the profile and prints the outcome. Errors writing to `log`
-/// (a closed stderr) are ignored.
-fn report(snapshot: &Snapshot, path: &Path, log: &mut impl Write) {
-    let _ = log.write_all(render_text(snapshot).as_bytes());
-    let _ = match write_json(snapshot, path) {
+/// Analyses, prints the report, writes the profile and prints the outcome. Errors writing to
+/// `log` (a closed stderr) are ignored.
+fn report(snapshot: &Snapshot, options: &ReportOptions, path: &Path, colour: bool, log: &mut impl Write) {
+    let analysis = analyze(snapshot, options);
+    let _ = log.write_all(render_report(snapshot, &analysis, options, colour).as_bytes());
+    let _ = match save_json(snapshot, &analysis, options, path) {
         Ok(()) => writeln!(log, "profiler: wrote profile to {}", path.display()),
         Err(error) => writeln!(log, "profiler: cannot write profile to {}: {error}", path.display()),
     };
@@ -107,7 +152,7 @@ fn report(snapshot: &Snapshot, path: &Path, log: &mut impl Write) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_data::synthetic_snapshot;
+    use crate::test_data::{synthetic_snapshot, test_options};
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("profiler-report-{}-{name}", std::process::id()));
@@ -120,12 +165,13 @@ mod tests {
         let dir = scratch("report-ok");
         let path = dir.join("nested/deeper/p.json");
         let mut log = Vec::new();
-        report(&synthetic_snapshot(), &path, &mut log);
+        report(&synthetic_snapshot(), &test_options(), &path, false, &mut log);
         let log = String::from_utf8(log).unwrap();
         assert!(log.starts_with("profile: wall 900ms"), "{log}");
         assert!(log.ends_with(&format!("\nprofiler: wrote profile to {}\n", path.display())), "{log}");
         let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
+        assert_eq!(json["program"], "pipeline-demo");
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary file left behind");
         fs::remove_dir_all(&dir).unwrap();
@@ -139,7 +185,7 @@ mod tests {
         fs::write(&blocker, "not a directory").unwrap();
         let path = blocker.join("p.json");
         let mut log = Vec::new();
-        report(&synthetic_snapshot(), &path, &mut log);
+        report(&synthetic_snapshot(), &test_options(), &path, false, &mut log);
         let log = String::from_utf8(log).unwrap();
         let last = log.lines().last().unwrap();
         assert_eq!(
@@ -166,5 +212,13 @@ mod tests {
         let pid = std::process::id();
         assert_eq!(temporary_path(Path::new("out/p.json")), PathBuf::from(format!("out/.p.json.{pid}.tmp")));
         assert_eq!(temporary_path(Path::new("p.json")), PathBuf::from(format!(".p.json.{pid}.tmp")));
+    }
+
+    #[test]
+    fn no_color_forbids_colour_unless_empty() {
+        assert!(colour_allowed(None));
+        assert!(colour_allowed(Some("".into())));
+        assert!(!colour_allowed(Some("1".into())));
+        assert!(!colour_allowed(Some("0".into())), "any non-empty value, per no-color.org");
     }
 }

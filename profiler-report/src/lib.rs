@@ -1,9 +1,10 @@
-//! Reports of the stage profiler: a text table on stderr and a JSON profile on disk.
+//! Reports of the stage profiler: which stage is the bottleneck, how sure that is, and what
+//! to do about it.
 //!
 //! Call [`dump`] once at the end of `main`. When profiling is on (`PROFILE=1`, see
-//! [`profiler_core`]) it prints a table of every stage to stderr and writes the JSON profile
-//! to `$PROFILE_OUTPUT`, or to `profiles/profile-<UTC time>-<pid>.json`; when it is off, it does
-//! nothing at all.
+//! [`profiler_core`]) it prints the report to stderr and writes the JSON profile to
+//! `$PROFILE_OUTPUT`, or to `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json` (default
+//! directory `profiles`); when it is off, it does nothing at all.
 //!
 //! ```no_run
 //! // In `main`:
@@ -12,37 +13,58 @@
 //! profiler_report::dump();
 //! ```
 //!
+//! # The pipeline
+//!
+//! Every step is a pure function of a [`Snapshot`], so each rule is tested on synthetic data
+//! and a saved profile gives the same report as the run that wrote it:
+//!
+//! 1. [`analyze`]`(&snapshot, &options)` → [`Analysis`]: per-stage statistics with a
+//!    [`Severity`] and its reason ([`severity`]: share of profiled time, or the statistical
+//!    rules), bottlenecks with where their time goes, trends within the run ([`trend`]),
+//!    recommendations ([`recommend`]) and the profiler's own overhead ([`overhead`]).
+//! 2. [`render_report`] (text) and [`Profile::new`](json::Profile::new) (JSON, schema in
+//!    `docs/json-schema.md`) render it; [`save_json`] writes it.
+//! 3. [`read_profile`] reads a saved profile back; [`compare`](compare::compare) and
+//!    [`merge`](merge::merge) work on saved profiles. The `profiler-report` command line
+//!    (`show`, `compare`, `merge`) is built on these.
+//!
+//! [`ReportOptions`] holds the options, from code or from the `PROFILE_*` variables.
+//!
 //! # Profiled time and severity
 //!
 //! *Profiled time* is the thread-time spent inside instrumented stages, summed over threads:
 //! the sum of every stage's self time ([`Snapshot::profiled_ns`]). A stage's *impact* is its
-//! inclusive time (busy time for `async` stages) as a share of it, at most 100 %, and its
-//! [`Severity`] is `critical` above 50 %, `high` above 20 %, `medium` above 10 %, else `low`.
-//! Nested stages overlap, so the shares of all stages add up to more than 100 %.
-//!
-//! # Layout
-//!
-//! Every analysis is a pure function of a [`Snapshot`], so reports can be built from synthetic
-//! data:
-//!
-//! - [`stats`]: per-stage statistics (mean, percentiles, impact) shared by every format;
-//! - [`severity`]: the steps of impact;
-//! - [`render_text`] and [`json`]: the two formats (the JSON schema is documented in
-//!   `docs/json-schema.md`);
-//! - [`dump`], [`dump_to`] and [`write_json`]: where the report goes.
+//! inclusive time (busy time for `async` stages) as a share of it. Nested stages overlap, so
+//! the shares of all stages add up to more than 100 %.
 //!
 //! [`Snapshot`]: profiler_core::Snapshot
 //! [`Snapshot::profiled_ns`]: profiler_core::Snapshot::profiled_ns
 
+pub mod analysis;
+pub mod compare;
 mod dump;
 mod format;
+mod load;
+pub mod merge;
+mod options;
 mod output;
+pub mod overhead;
+pub mod recommend;
 pub mod severity;
 pub mod stats;
 #[cfg(test)]
 mod test_data;
+pub mod trend;
+mod units;
 
-pub use dump::{dump, dump_to, write_json};
+pub use analysis::{Analysis, analyze};
+pub use dump::{dump, dump_to, save_json, write_json, write_profile};
 pub use format::json::{self, render_json};
-pub use format::text::render_text;
+pub use format::text::{render_report, render_text};
+pub use load::{LoadError, ProfileFileError, parse_profile, read_profile};
+pub use options::{
+    COMPENSATE_VAR, DEFAULT_MIN_CONFIDENCE, LIMIT_VAR, MIN_CONFIDENCE_VAR, OUTPUT_DIR_VAR, OUTPUT_VAR, ReportOptions,
+    SORT_VAR, SortKey, THRESHOLD_VAR,
+};
 pub use severity::Severity;
+pub use units::parse_duration_ns;

@@ -1,26 +1,13 @@
-//! Where profiles go, and the UTC timestamps in their names and contents.
+//! The UTC timestamps in profile names and contents, written and read back.
 //!
 //! Timestamps are computed here from the Unix time (Howard Hinnant's `civil_from_days`), so
 //! the crate needs no date library.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The environment variable naming the file `dump()` writes.
-pub(crate) const OUTPUT_VAR: &str = "PROFILE_OUTPUT";
-
-/// Directory of profiles when [`OUTPUT_VAR`] is unset or empty, relative to the current directory.
+/// Directory of profiles when neither `PROFILE_OUTPUT` nor `PROFILE_OUTPUT_DIR` is set,
+/// relative to the current directory.
 pub(crate) const DEFAULT_DIR: &str = "profiles";
-
-/// The file to write: `output` (the value of [`OUTPUT_VAR`]) when set and non-empty, else
-/// `profiles/profile-<UTC time>-<pid>.json`, e.g. `profiles/profile-20261121T171900Z-4242.json`.
-pub(crate) fn output_path(output: Option<OsString>, created_at: SystemTime, pid: u32) -> PathBuf {
-    match output {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(DEFAULT_DIR).join(format!("profile-{}-{pid}.json", compact_utc(created_at))),
-    }
-}
 
 /// RFC 3339 in UTC with whole seconds: `2026-11-21T17:19:00Z`.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
@@ -32,6 +19,39 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
 pub(crate) fn compact_utc(time: SystemTime) -> String {
     let t = Civil::from_unix(unix_seconds(time));
     format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year, t.month, t.day, t.hour, t.minute, t.second)
+}
+
+/// Reads what [`rfc3339`] writes: `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds). `None` for
+/// anything else, including impossible dates such as February 30th.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    let shape_ok = b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().ok();
+    let (year, month, day) = (i64::from(number(0..4)?), number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || day == 0 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if civil_from_days(days) != (year, month, day) {
+        return None; // a day past the end of its month
+    }
+    let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Some(if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+    })
 }
 
 /// Whole seconds since the Unix epoch, rounded down (also before 1970), saturating.
@@ -81,6 +101,18 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date (the inverse of [`civil_from_days`] for
+/// valid dates; see <https://howardhinnant.github.io/date_algorithms.html#days_from_civil>).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400); // [0, 399]
+    let month_from_march = i64::from(if month > 2 { month - 3 } else { month + 9 }); // [0, 11]
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1; // [0, 365]
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year; // [0, 146096]
+    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
@@ -146,11 +178,37 @@ mod tests {
     }
 
     #[test]
-    fn the_output_variable_wins_unless_empty() {
-        let created = at(1_795_281_540);
-        assert_eq!(output_path(Some("out/p.json".into()), created, 7), PathBuf::from("out/p.json"));
-        let default = PathBuf::from("profiles/profile-20261121T171900Z-4242.json");
-        assert_eq!(output_path(Some(OsString::new()), created, 4242), default);
-        assert_eq!(output_path(None, created, 4242), default);
+    fn timestamps_read_back_exactly() {
+        for seconds in
+            [0, 951_782_400, 1_709_164_800, 1_795_281_540, 4_107_456_000, 253_402_300_799, -1, -2_203_891_200]
+        {
+            let written = rfc3339(at(seconds));
+            assert_eq!(parse_rfc3339(&written), Some(at(seconds)), "{written}");
+        }
+        for days in -1000..1000 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn malformed_timestamps_are_refused() {
+        for bad in [
+            "",
+            "2026-11-21",
+            "2026-11-21T17:19:00",
+            "2026-11-21T17:19:00+01:00",
+            "2026-11-21 17:19:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-11-21T24:00:00Z",
+            "2026-11-21T17:60:00Z",
+            "2026-11-00T17:19:00Z",
+            "+026-11-21T17:19:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
+        assert!(parse_rfc3339("2024-02-29T00:00:00Z").is_some());
     }
 }

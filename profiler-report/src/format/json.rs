@@ -1,21 +1,29 @@
 //! The JSON profile: a serde model of schema version [`SCHEMA_VERSION`].
 //!
 //! Every field is documented, with an example, in `docs/json-schema.md` at the workspace
-//! root. The model both serializes and deserializes, so tools can read profiles back; the
-//! histograms are kept in their compact, exactly mergeable form.
+//! root. The model both serializes and deserializes, and a profile carries everything the
+//! analysis needs (histograms in their compact, exactly mergeable form, segments in time order,
+//! the call tree, the calibrated overhead), so [`Profile::to_snapshot`] rebuilds the
+//! [`Snapshot`] and a saved profile can be analysed, re-rendered and merged later.
 
+use std::collections::HashMap;
 use std::io;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use profiler_core::Snapshot;
+use profiler_core::{CounterSnapshot, MemorySnapshot, Segment, Snapshot, StageSnapshot};
 
+use crate::analysis::{Analysis, Part, StageAnalysis, analyze};
+use crate::options::ReportOptions;
 use crate::output;
+use crate::overhead::OverheadReport;
+use crate::recommend::Recommendation;
 use crate::severity::Severity;
-use crate::stats::{self, StageStats};
+use crate::trend::Trend;
 
 /// The version written in `schema_version`. A change that removes or redefines a field bumps it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole profile: the top-level JSON object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,15 +32,23 @@ pub struct Profile {
     pub schema_version: u32,
     /// When the snapshot was taken: RFC 3339 in UTC, whole seconds (`2026-11-21T17:19:00Z`).
     pub created_at: String,
+    /// The program's name (the executable's file name unless set in the options); names joined
+    /// with `+` in a merged profile.
+    pub program: String,
     /// Wall time from the profiler's start to the snapshot.
     pub wall_ns: u64,
     /// Thread-time inside instrumented stages, summed over threads: the sum of every stage's
-    /// `self_ns`. The denominator of every `impact`.
+    /// `self_ns`, as measured.
     pub profiled_ns: u64,
     /// Number of threads that recorded at least one call.
     pub threads: u32,
-    /// The clock that timed the calls: `tsc` or `instant`.
+    /// The clock that timed the calls: `tsc` or `instant` (`mixed` in a merged profile whose
+    /// parts disagree).
     pub clock: String,
+    /// How the analysis fields below were computed.
+    pub analysis: AnalysisSettings,
+    /// What the profiler itself cost.
+    pub overhead: OverheadReport,
     /// Every stage, by `total_ns` descending, then by name.
     pub stages: Vec<Stage>,
     /// Caller → callee relations, sorted by caller (roots first) then callee, in the order of
@@ -44,11 +60,25 @@ pub struct Profile {
     pub counters: Vec<Counter>,
     /// Named memory records, sorted by name.
     pub memory: Vec<Memory>,
-    /// Stages of severity `medium` or worse, by impact descending.
+    /// Stages of severity `medium` or worse, by impact descending, then by name.
     pub bottlenecks: Vec<Bottleneck>,
-    /// Reserved for the recommendation engine: always empty in this version. Readers must
-    /// accept and may ignore entries.
-    pub recommendations: Vec<serde_json::Value>,
+    /// Stages with enough calls in time order, degrading first.
+    pub trends: Vec<Trend>,
+    /// Recommendations at or above the minimum confidence, most important first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// The settings the analysis fields of a profile were computed with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSettings {
+    /// The profiled time every `impact` is a share of: `profiled_ns`, or less when compensated.
+    pub profiled_ns: u64,
+    /// Whether times were compensated for the profiler's cost.
+    pub compensated: bool,
+    /// Cores assumed by the "spread over the cores" bounds.
+    pub cores: usize,
+    /// Recommendations below this confidence were left out.
+    pub min_confidence: f64,
 }
 
 /// One stage (all call sites sharing one name), merged over threads.
@@ -86,12 +116,23 @@ pub struct Stage {
     pub p99_ns: u64,
     /// Number of threads that called the stage.
     pub threads: u32,
-    /// Share of `profiled_ns`: `total_ns` (`busy_ns` for `async` stages) / `profiled_ns`.
+    /// Share of the analysis's profiled time: `total_ns` (`busy_ns` for `async` stages) /
+    /// `analysis.profiled_ns` (compensated times when `analysis.compensated`).
     pub impact: f64,
-    /// The step of `impact` (see [`crate::severity`]).
+    /// The stronger of the impact and statistical views (see [`crate::severity`]).
     pub severity: Severity,
+    /// The rule that gave the severity: `impact`, `mean_above_p95`, `mean_above_average`,
+    /// `high_variation` or `typical`.
+    pub severity_rule: String,
+    /// The same in words, with its numbers.
+    pub severity_reason: String,
+    /// Whether the mean is too close to the profiler's own cost to be trusted.
+    pub unreliable: bool,
     /// Distribution of call durations.
     pub histogram: Histogram,
+    /// Calls in time order: `[calls, sum_ns]` per segment of doubling length (see
+    /// [`StageSnapshot::segments`]). Empty for `async` stages.
+    pub segments: Vec<(u64, u64)>,
 }
 
 /// A histogram in compact form: `{"buckets": [[index, count], ...]}`.
@@ -171,41 +212,66 @@ pub struct Memory {
     pub mean_bytes: f64,
 }
 
-/// A stage of severity `medium` or worse.
+/// A stage of severity `medium` or worse, with where its time goes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     /// The stage name.
     pub name: String,
     /// Its severity.
     pub severity: Severity,
+    /// The rule that gave it (as [`Stage::severity_rule`]).
+    pub severity_rule: String,
+    /// The same in words.
+    pub severity_reason: String,
     /// Its share of profiled time (as in [`Stage::impact`]).
     pub impact: f64,
     /// Its inclusive time.
     pub total_ns: u64,
-    /// Its exclusive time.
+    /// Its exclusive time: the part spent in its own body.
     pub self_ns: u64,
+    /// `self_ns` as a share of its impact time (inclusive, or busy for `async` stages).
+    pub self_share: f64,
+    /// Its direct callees with the time of the calls it makes to them, largest first.
+    pub children: Vec<Part>,
 }
 
 impl Profile {
-    /// The profile of a snapshot, naming the clock this process uses.
+    /// The profile of a snapshot with the default options (see [`ReportOptions::default`]),
+    /// naming this process's clock and executable.
     #[must_use]
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
-        Self::with_clock(snapshot, profiler_core::clock_name())
+        let options = ReportOptions::default();
+        Self::new(snapshot, &analyze(snapshot, &options), &options.program(), profiler_core::clock_name())
     }
 
-    /// The profile of a snapshot taken with the named clock (`tsc` or `instant`).
+    /// The profile of a snapshot with the default options, naming the clock (`tsc` or
+    /// `instant`) and this process's executable.
     #[must_use]
     pub fn with_clock(snapshot: &Snapshot, clock: &str) -> Self {
-        let stats = stats::stage_stats(snapshot);
-        let name = |stage: usize| snapshot.stages[stage].name.clone();
+        let options = ReportOptions::default();
+        Self::new(snapshot, &analyze(snapshot, &options), &options.program(), clock)
+    }
+
+    /// The profile of a snapshot and its analysis, for the named program and clock.
+    #[must_use]
+    pub fn new(snapshot: &Snapshot, analysis: &Analysis, program: &str, clock: &str) -> Self {
+        let name = |stage: usize| snapshot.stages.get(stage).map_or_else(String::new, |s| s.name.clone());
         Self {
             schema_version: SCHEMA_VERSION,
             created_at: output::rfc3339(snapshot.created_at),
+            program: program.to_owned(),
             wall_ns: snapshot.wall_ns,
             profiled_ns: snapshot.profiled_ns(),
             threads: snapshot.threads,
             clock: clock.to_owned(),
-            stages: stats.iter().map(stage).collect(),
+            analysis: AnalysisSettings {
+                profiled_ns: analysis.profiled_ns,
+                compensated: analysis.compensated,
+                cores: analysis.cores,
+                min_confidence: analysis.min_confidence,
+            },
+            overhead: analysis.overhead.clone(),
+            stages: analysis.stages.iter().filter_map(|s| Some(stage(snapshot.stages.get(s.index)?, s))).collect(),
             edges: snapshot
                 .edges()
                 .into_iter()
@@ -242,51 +308,179 @@ impl Profile {
                     mean_bytes: if m.samples == 0 { 0.0 } else { m.sum_bytes as f64 / m.samples as f64 },
                 })
                 .collect(),
-            bottlenecks: stats::bottlenecks(&stats)
-                .into_iter()
-                .map(|s| Bottleneck {
-                    name: s.stage.name.clone(),
-                    severity: s.severity,
-                    impact: s.impact,
-                    total_ns: s.stage.total_ns,
-                    self_ns: s.stage.self_ns,
+            bottlenecks: analysis
+                .bottlenecks
+                .iter()
+                .map(|b| Bottleneck {
+                    name: b.stage.clone(),
+                    severity: b.severity,
+                    severity_rule: b.reason.rule().to_owned(),
+                    severity_reason: b.reason.to_string(),
+                    impact: b.impact,
+                    total_ns: b.total_ns,
+                    self_ns: b.self_ns,
+                    self_share: b.self_share,
+                    children: b.children.clone(),
                 })
                 .collect(),
-            recommendations: Vec::new(),
+            trends: analysis.trends.clone(),
+            recommendations: analysis.recommendations.clone(),
         }
+    }
+
+    /// The profile as pretty JSON with a final newline: what [`dump`](crate::dump) writes.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        to_pretty(self)
+    }
+
+    /// Rebuilds the snapshot the profile was made from: every measured field (the analysis
+    /// fields are recomputed by [`analyze`], not read). Timed events (tracing) are not saved
+    /// in profiles, so the snapshot has none.
+    ///
+    /// # Errors
+    /// The profile is inconsistent: a date that is not RFC 3339 UTC, two stages with one name,
+    /// a histogram that is malformed or does not count the stage's calls, a tree node naming an
+    /// unknown stage or with a parent that does not come before it, a negative or non-finite
+    /// overhead. The message names the offending field.
+    pub fn to_snapshot(&self) -> Result<Snapshot, String> {
+        let created_at = output::parse_rfc3339(&self.created_at).ok_or_else(|| {
+            format!("`created_at` {:?} is not a UTC time such as 2026-11-21T17:19:00Z", self.created_at)
+        })?;
+        let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(self.stages.len());
+        for (index, stage) in self.stages.iter().enumerate() {
+            if by_name.insert(stage.name.as_str(), index).is_some() {
+                return Err(format!("two stages are named `{}`", stage.name));
+            }
+        }
+        // Stages in order of first appearance in the tree, as the profiler lists them.
+        let mut new_index: Vec<Option<usize>> = vec![None; self.stages.len()];
+        let mut order: Vec<usize> = Vec::with_capacity(self.stages.len());
+        let mut tree = Vec::with_capacity(self.tree.len());
+        for (i, node) in self.tree.iter().enumerate() {
+            let &index = by_name
+                .get(node.stage.as_str())
+                .ok_or_else(|| format!("tree node {i} names unknown stage `{}`", node.stage))?;
+            if node.parent.is_some_and(|p| p >= i) {
+                return Err(format!("tree node {i} (`{}`) has a parent that does not come before it", node.stage));
+            }
+            let stage = *new_index[index].get_or_insert_with(|| {
+                order.push(index);
+                order.len() - 1
+            });
+            tree.push(profiler_core::TreeNode {
+                stage,
+                parent: node.parent,
+                calls: node.calls,
+                total_ns: node.total_ns,
+                self_ns: node.self_ns,
+                busy_ns: node.busy_ns,
+            });
+        }
+        order.extend((0..self.stages.len()).filter(|&index| new_index[index].is_none()));
+        let stages =
+            order.iter().map(|&index| self.stages[index].to_stage_snapshot()).collect::<Result<Vec<_>, _>>()?;
+        let (per_call_ns, in_stage_ns) = (self.overhead.per_call_ns, self.overhead.in_stage_ns);
+        if !(per_call_ns.is_finite() && in_stage_ns.is_finite() && per_call_ns >= 0.0 && in_stage_ns >= 0.0) {
+            return Err("`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers".to_owned());
+        }
+        Ok(Snapshot {
+            created_at,
+            wall_ns: self.wall_ns,
+            threads: self.threads,
+            stages,
+            tree,
+            counters: self.counters.iter().map(|c| CounterSnapshot { name: c.name.clone(), value: c.value }).collect(),
+            memory: self
+                .memory
+                .iter()
+                .map(|m| MemorySnapshot {
+                    name: m.name.clone(),
+                    samples: m.samples,
+                    last_bytes: m.last_bytes,
+                    min_bytes: m.min_bytes,
+                    peak_bytes: m.peak_bytes,
+                    sum_bytes: m.sum_bytes,
+                })
+                .collect(),
+            overhead: profiler_core::Overhead { per_call_ns, in_stage_ns },
+            // Events are not part of the JSON profile (see the timeline formats).
+            events: Vec::new(),
+            dropped_events: 0,
+        })
+    }
+
+    /// When the profile was created, or `None` when `created_at` is malformed.
+    #[must_use]
+    pub fn created(&self) -> Option<SystemTime> {
+        output::parse_rfc3339(&self.created_at)
     }
 }
 
-fn stage(s: &StageStats<'_>) -> Stage {
-    let stage = s.stage;
+impl Stage {
+    fn to_stage_snapshot(&self) -> Result<StageSnapshot, String> {
+        let context = |what: String| format!("stage `{}`: {what}", self.name);
+        let histogram = self.histogram.to_histogram().map_err(context)?;
+        if histogram.count() != self.calls {
+            return Err(context(format!(
+                "histogram counts add up to {}, not its {} calls",
+                histogram.count(),
+                self.calls
+            )));
+        }
+        if self.calls > 0 && self.min_ns > self.max_ns {
+            return Err(context(format!("`min_ns` {} is above `max_ns` {}", self.min_ns, self.max_ns)));
+        }
+        Ok(StageSnapshot {
+            name: self.name.clone(),
+            calls: self.calls,
+            total_ns: self.total_ns,
+            self_ns: self.self_ns,
+            busy_ns: self.busy_ns,
+            is_async: self.is_async,
+            sum_ns: self.sum_ns,
+            min_ns: self.min_ns,
+            max_ns: self.max_ns,
+            threads: self.threads,
+            histogram,
+            segments: self.segments.iter().map(|&(calls, sum_ns)| Segment { calls, sum_ns }).collect(),
+        })
+    }
+}
+
+fn stage(raw: &StageSnapshot, s: &StageAnalysis) -> Stage {
     Stage {
-        name: stage.name.clone(),
-        calls: stage.calls,
-        total_ns: stage.total_ns,
-        self_ns: stage.self_ns,
-        busy_ns: stage.busy_ns,
-        is_async: stage.is_async,
-        sum_ns: stage.sum_ns,
-        min_ns: stage.min_ns,
-        max_ns: stage.max_ns,
-        mean_ns: s.mean_ns,
+        name: raw.name.clone(),
+        calls: raw.calls,
+        total_ns: raw.total_ns,
+        self_ns: raw.self_ns,
+        busy_ns: raw.busy_ns,
+        is_async: raw.is_async,
+        sum_ns: raw.sum_ns,
+        min_ns: raw.min_ns,
+        max_ns: raw.max_ns,
+        mean_ns: raw.mean_ns(),
         stdev_ns: s.stdev_ns,
         p50_ns: s.p50_ns,
         p90_ns: s.p90_ns,
         p95_ns: s.p95_ns,
         p99_ns: s.p99_ns,
-        threads: stage.threads,
+        threads: raw.threads,
         impact: s.impact,
         severity: s.severity,
-        histogram: Histogram { buckets: stage.histogram.buckets().to_vec() },
+        severity_rule: s.severity_reason.rule().to_owned(),
+        severity_reason: s.severity_reason.to_string(),
+        unreliable: s.unreliable,
+        histogram: Histogram { buckets: raw.histogram.buckets().to_vec() },
+        segments: raw.segments.iter().map(|seg| (seg.calls, seg.sum_ns)).collect(),
     }
 }
 
-/// Renders the JSON profile of a snapshot, pretty-printed, with a final newline: what
-/// [`dump`](crate::dump) writes.
+/// Renders the JSON profile of a snapshot with the default options, pretty-printed, with a
+/// final newline.
 #[must_use]
 pub fn render_json(snapshot: &Snapshot) -> String {
-    to_pretty(&Profile::from_snapshot(snapshot))
+    Profile::from_snapshot(snapshot).to_json()
 }
 
 /// The profile as pretty JSON with a final newline. Arrays inside arrays (the histograms'
@@ -411,16 +605,21 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::test_data::synthetic_snapshot;
+    use crate::test_data::{full_snapshot, test_options};
 
     fn golden_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile-v1.json")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile-v2.json")
+    }
+
+    fn profile_of(snapshot: &Snapshot) -> Profile {
+        let options = test_options();
+        Profile::new(snapshot, &analyze(snapshot, &options), "pipeline-demo", "tsc")
     }
 
     /// Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it.
     #[test]
-    fn json_of_a_synthetic_snapshot_matches_the_golden_file() {
-        let json = to_pretty(&Profile::with_clock(&synthetic_snapshot(), "tsc"));
+    fn json_of_a_full_snapshot_matches_the_golden_file() {
+        let json = profile_of(&full_snapshot()).to_json();
         let path = golden_path();
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -432,34 +631,56 @@ mod tests {
 
     #[test]
     fn json_fields_carry_the_snapshot_values() {
-        let snapshot = synthetic_snapshot();
-        let v: Value = serde_json::from_str(&to_pretty(&Profile::with_clock(&snapshot, "tsc"))).unwrap();
-        assert_eq!(v["schema_version"], 1);
+        let snapshot = full_snapshot();
+        let text = profile_of(&snapshot).to_json();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema_version"], 2);
         assert_eq!(v["created_at"], "2026-11-21T17:19:00Z");
+        assert_eq!(v["program"], "pipeline-demo");
         assert_eq!(v["wall_ns"], 900_000_000);
         assert_eq!(v["profiled_ns"], 820_000_000);
         assert_eq!(v["threads"], 2);
         assert_eq!(v["clock"], "tsc");
+        assert_eq!(
+            v["analysis"],
+            serde_json::json!({"profiled_ns": 820_000_000, "compensated": false, "cores": 4, "min_confidence": 0.6})
+        );
         // Top-level fields, in the documented order.
-        let text = to_pretty(&Profile::with_clock(&snapshot, "tsc"));
         let fields = [
             "schema_version",
             "created_at",
+            "program",
             "wall_ns",
             "profiled_ns",
             "threads",
             "clock",
+            "analysis",
+            "overhead",
             "stages",
             "edges",
             "tree",
             "counters",
             "memory",
             "bottlenecks",
+            "trends",
             "recommendations",
         ];
         let positions: Vec<usize> = fields.iter().map(|f| text.find(&format!("\n  \"{f}\": ")).unwrap()).collect();
         assert!(positions.is_sorted(), "{positions:?}");
         assert_eq!(v.as_object().unwrap().len(), fields.len());
+    }
+
+    #[test]
+    fn json_stages_carry_the_snapshot_values() {
+        let snapshot = full_snapshot();
+        let v: Value = serde_json::from_str(&profile_of(&snapshot).to_json()).unwrap();
+        let overhead = &v["overhead"];
+        assert_eq!(overhead["calibrated"], true);
+        assert_eq!(overhead["per_call_ns"], 25.0);
+        assert_eq!(overhead["in_stage_ns"], 9.0);
+        assert_eq!(overhead["calls"], 201_071);
+        assert_eq!(overhead["estimated_ns"], 25 * 201_071);
+        assert_eq!(overhead["unreliable"], serde_json::json!(["tiny"]));
 
         let names: Vec<&str> = v["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["main", "app::pipeline::parse_document", "app::net::fetch", "render", "tiny"]);
@@ -475,6 +696,9 @@ mod tests {
         assert_eq!(parse["mean_ns"], 300_000.0);
         assert_eq!(parse["threads"], 2);
         assert_eq!(parse["severity"], "high");
+        assert_eq!(parse["severity_rule"], "impact");
+        assert_eq!(parse["severity_reason"], "36.6% of profiled time");
+        assert_eq!(parse["unreliable"], false);
         assert!((parse["impact"].as_f64().unwrap() - 300.0 / 820.0).abs() < 1e-12);
         let p50 = parse["p50_ns"].as_u64().unwrap() as f64;
         assert!((p50 - 200_000.0).abs() / 200_000.0 < 0.02, "{p50}");
@@ -482,10 +706,14 @@ mod tests {
         assert!((p99 - 1_000_000.0).abs() / 1_000_000.0 < 0.02, "{p99}");
         assert_eq!(parse["histogram"]["buckets"].as_array().unwrap().len(), 3);
         assert_eq!(parse["histogram"]["buckets"][0][1], 900);
+        assert_eq!(parse["segments"][0], serde_json::json!([2, 6_000_000]));
+        assert_eq!(parse["segments"].as_array().unwrap().len(), 9);
 
         let fetch = &v["stages"][2];
         assert_eq!((fetch["is_async"].as_bool(), fetch["busy_ns"].as_u64()), (Some(true), Some(120_000_000)));
-        assert_eq!(fetch["severity"], "medium");
+        assert_eq!(fetch["severity"], "critical");
+        assert_eq!(fetch["severity_rule"], "mean_above_p95");
+        assert_eq!(fetch["segments"], serde_json::json!([]));
 
         assert_eq!(
             v["edges"][0],
@@ -495,6 +723,11 @@ mod tests {
             v["edges"][1],
             serde_json::json!({"parent": "main", "child": "app::pipeline::parse_document", "calls": 1000, "total_ns": 300_000_000})
         );
+    }
+
+    #[test]
+    fn json_relations_and_analysis_carry_the_snapshot_values() {
+        let v: Value = serde_json::from_str(&profile_of(&full_snapshot()).to_json()).unwrap();
         assert_eq!(v["tree"][2]["stage"], "render");
         assert_eq!(v["tree"][2]["parent"], 1);
         assert_eq!(v["tree"][0]["parent"], Value::Null);
@@ -514,22 +747,81 @@ mod tests {
                 ("main", "critical"),
                 ("app::pipeline::parse_document", "high"),
                 ("render", "medium"),
-                ("app::net::fetch", "medium")
+                ("app::net::fetch", "critical")
             ]
         );
-        assert_eq!(v["recommendations"], serde_json::json!([]));
+        assert_eq!(
+            v["bottlenecks"][1]["children"],
+            serde_json::json!([{"stage": "render", "time_ns": 150_000_000, "share": 0.5}])
+        );
+        assert_eq!(v["trends"][0]["stage"], "app::pipeline::parse_document");
+        assert_eq!(v["trends"][0]["direction"], "degrading");
+        assert_eq!(v["trends"][0]["early_calls"], 124);
+        assert_eq!(v["trends"][0]["late_calls"], 490);
+        let rules: Vec<&str> =
+            v["recommendations"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules, ["dominant_stage", "dominant_stage", "degrading_trend", "high_variance", "cheap_hot_stage"]);
+        let first = &v["recommendations"][0];
+        assert_eq!(first["stage"], "main");
+        assert_eq!(first["priority"], "critical");
+        assert_eq!(first["confidence"], 0.9);
+        assert_eq!(first["time_saved_ns"], 300_000_000);
+        assert_eq!(first["amdahl"]["cores"], 4);
+        assert_eq!(v["recommendations"][4]["amdahl"], Value::Null);
     }
 
     #[test]
-    fn profiles_read_back_and_histograms_rebuild_exactly() {
-        let snapshot = synthetic_snapshot();
-        let profile = Profile::with_clock(&snapshot, "instant");
-        let back: Profile = serde_json::from_str(&to_pretty(&profile)).unwrap();
-        assert_eq!(back, profile);
-        for stage in &back.stages {
-            let original = &snapshot.stage(&stage.name).unwrap().histogram;
-            assert_eq!(&stage.histogram.to_histogram().unwrap(), original, "{}", stage.name);
-        }
+    fn profiles_read_back_and_rebuild_the_snapshot() {
+        let snapshot = full_snapshot();
+        let profile = profile_of(&snapshot);
+        let back: Profile = serde_json::from_str(&profile.to_json()).unwrap();
+        // Integers read back exactly; floats within serde_json's parsing precision.
+        assert_eq!((back.stages.len(), back.tree.len()), (profile.stages.len(), profile.tree.len()));
+        let rebuilt = back.to_snapshot().unwrap();
+        assert_eq!(rebuilt.created_at, snapshot.created_at);
+        assert_eq!(rebuilt.wall_ns, snapshot.wall_ns);
+        assert_eq!(rebuilt.threads, snapshot.threads);
+        assert_eq!(rebuilt.stages, snapshot.stages, "stages in their original order, every field");
+        assert_eq!(rebuilt.tree, snapshot.tree);
+        assert_eq!(rebuilt.counters, snapshot.counters);
+        assert_eq!(rebuilt.memory, snapshot.memory);
+        assert_eq!(rebuilt.overhead, snapshot.overhead);
+        // The same analysis, hence the same profile, from the exact integers.
+        assert_eq!(profile_of(&rebuilt), profile);
+        assert_eq!(profile_of(&rebuilt).to_json(), profile.to_json());
+    }
+
+    #[test]
+    fn inconsistent_profiles_are_refused_with_the_field_named() {
+        let good = profile_of(&full_snapshot());
+        let refused = |change: &dyn Fn(&mut Profile)| {
+            let mut profile = good.clone();
+            change(&mut profile);
+            profile.to_snapshot().unwrap_err()
+        };
+        assert_eq!(
+            refused(&|p| p.created_at = "yesterday".to_owned()),
+            "`created_at` \"yesterday\" is not a UTC time such as 2026-11-21T17:19:00Z"
+        );
+        assert_eq!(refused(&|p| p.stages[1].name = "main".to_owned()), "two stages are named `main`");
+        assert_eq!(
+            refused(&|p| p.stages[4].calls += 1),
+            "stage `tiny`: histogram counts add up to 200000, not its 200001 calls"
+        );
+        assert_eq!(
+            refused(&|p| p.stages[4].histogram.buckets.reverse()),
+            "stage `tiny`: histogram buckets not strictly increasing at index 45"
+        );
+        assert_eq!(refused(&|p| p.stages[4].min_ns = 51), "stage `tiny`: `min_ns` 51 is above `max_ns` 50");
+        assert_eq!(refused(&|p| p.tree[2].stage = "nope".to_owned()), "tree node 2 names unknown stage `nope`");
+        assert_eq!(
+            refused(&|p| p.tree[1].parent = Some(3)),
+            "tree node 1 (`app::pipeline::parse_document`) has a parent that does not come before it"
+        );
+        assert_eq!(
+            refused(&|p| p.overhead.per_call_ns = -1.0),
+            "`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers"
+        );
     }
 
     #[test]
@@ -544,7 +836,7 @@ mod tests {
 
     #[test]
     fn an_empty_snapshot_has_no_nan() {
-        let mut snapshot = synthetic_snapshot();
+        let mut snapshot = full_snapshot();
         for stage in &mut snapshot.stages {
             stage.self_ns = 0;
             stage.calls = 0;
@@ -556,5 +848,7 @@ mod tests {
         assert_eq!(v["stages"][0]["mean_ns"], 0.0);
         assert_eq!(v["memory"][0]["mean_bytes"], 0.0);
         assert_eq!(v["bottlenecks"], serde_json::json!([]));
+        // serde_json writes NaN and infinities as `null`, which would not read back.
+        assert!(serde_json::from_str::<Profile>(&render_json(&snapshot)).is_ok());
     }
 }

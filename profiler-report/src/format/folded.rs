@@ -1,0 +1,217 @@
+//! Folded stacks: one `root;child;leaf <self_ns>` line per path of the call tree, the input of
+//! inferno and of Brendan Gregg's `flamegraph.pl`.
+//!
+//! Each line is one node of the merged call tree with non-zero self time: the stage names from
+//! the root down to that node, joined by `;`, a space, and the node's self (exclusive) time in
+//! nanoseconds. The self times of all lines add up to the profiled time.
+//!
+//! Stage names are written as they are, except that a name cannot contain the two characters
+//! the format uses as separators: every `;` becomes `,` and every control character (newline,
+//! carriage return, tab, ...) becomes a space. Spaces are fine: the count is after the last
+//! one. Lines are sorted by their stack (byte order), and lines that sanitizing made equal are
+//! merged, so the output is deterministic.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use profiler_core::Snapshot;
+
+use crate::format::json::Profile;
+
+/// One path of the call tree with its self time: a line of the folded format.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FoldedStack {
+    /// Stage names from the root to the node.
+    pub frames: Vec<String>,
+    /// Self (exclusive) time of the node, in nanoseconds.
+    pub self_ns: u64,
+}
+
+/// The stacks of a snapshot's call tree: one per tree node with non-zero self time, sorted by
+/// frames. Names are kept as they are (sanitizing happens in [`render_folded`]).
+#[must_use]
+pub fn stacks(snapshot: &Snapshot) -> Vec<FoldedStack> {
+    collect(
+        snapshot
+            .tree
+            .iter()
+            .map(|n| (snapshot.stages.get(n.stage).map_or("?", |s| s.name.as_str()), n.parent, n.self_ns)),
+    )
+}
+
+/// The stacks of a JSON profile's call tree (for conversions of a saved profile), as
+/// [`stacks`] does for a snapshot.
+#[must_use]
+pub fn profile_stacks(profile: &Profile) -> Vec<FoldedStack> {
+    collect(profile.tree.iter().map(|n| (n.stage.as_str(), n.parent, n.self_ns)))
+}
+
+/// Builds the stacks from tree nodes given as `(name, parent index, self_ns)`, parents first.
+/// A parent index that does not point to an earlier node ends the path there (a root).
+fn collect<'a>(nodes: impl Iterator<Item = (&'a str, Option<usize>, u64)>) -> Vec<FoldedStack> {
+    let nodes: Vec<(&str, Option<usize>, u64)> = nodes.collect();
+    let mut merged: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for (index, &(name, _, self_ns)) in nodes.iter().enumerate() {
+        if self_ns == 0 {
+            continue;
+        }
+        let mut frames = vec![name.to_owned()];
+        let mut cursor = index;
+        while let Some(parent) = nodes[cursor].1.filter(|&p| p < cursor) {
+            frames.push(nodes[parent].0.to_owned());
+            cursor = parent;
+        }
+        frames.reverse();
+        *merged.entry(frames).or_default() += self_ns;
+    }
+    merged.into_iter().map(|(frames, self_ns)| FoldedStack { frames, self_ns }).collect()
+}
+
+/// A stage name as it can appear in a folded line: `;` becomes `,`, control characters
+/// (newlines included) become spaces.
+#[must_use]
+pub fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == ';' {
+                ','
+            } else if c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Renders folded stacks, one `a;b;c <self_ns>` line each, ending with a newline.
+///
+/// Names are sanitized (see the [module documentation](self)), lines are sorted by stack and
+/// stacks that became equal are merged; stacks without self time are left out.
+#[must_use]
+pub fn render_folded(stacks: &[FoldedStack]) -> String {
+    let mut lines: BTreeMap<String, u64> = BTreeMap::new();
+    for stack in stacks.iter().filter(|s| s.self_ns > 0) {
+        let path = stack.frames.iter().map(|f| sanitize(f)).collect::<Vec<_>>().join(";");
+        *lines.entry(path).or_default() += stack.self_ns;
+    }
+    let mut out = String::with_capacity(lines.keys().map(|k| k.len() + 22).sum());
+    for (path, self_ns) in &lines {
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{path} {self_ns}");
+    }
+    out
+}
+
+/// Parses folded stacks (`a;b;c 1234` lines) back, in the order of the lines.
+///
+/// Empty lines and `# ` comment lines are skipped. Frames are split at every `;`, and the count
+/// is the text after the last space.
+///
+/// # Errors
+/// A line has no space-separated count, the count is not an unsigned integer, or the stack is
+/// empty; the message names the line (counting from 1).
+pub fn parse_folded(text: &str) -> Result<Vec<FoldedStack>, String> {
+    let mut stacks = Vec::new();
+    for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r'))) {
+        if line.trim().is_empty() || line.starts_with("# ") {
+            continue;
+        }
+        let Some((path, count)) = line.rsplit_once(' ') else {
+            return Err(format!("line {number}: no count after the stack"));
+        };
+        let self_ns = count.parse::<u64>().map_err(|e| format!("line {number}: bad count `{count}`: {e}"))?;
+        if path.is_empty() {
+            return Err(format!("line {number}: empty stack"));
+        }
+        stacks.push(FoldedStack { frames: path.split(';').map(str::to_owned).collect(), self_ns });
+    }
+    Ok(stacks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::check_golden;
+    use crate::test_data::synthetic_snapshot;
+
+    #[test]
+    fn folded_stacks_of_a_synthetic_snapshot_match_the_golden_file() {
+        check_golden("folded.txt", &render_folded(&stacks(&synthetic_snapshot())));
+    }
+
+    #[test]
+    fn folded_stacks_parse_back_to_the_call_tree() {
+        let snapshot = synthetic_snapshot();
+        let text = render_folded(&stacks(&snapshot));
+        let parsed = parse_folded(&text).unwrap();
+        let total: u64 = parsed.iter().map(|s| s.self_ns).sum();
+        assert_eq!(total, snapshot.profiled_ns());
+        // Every tree path with self time, as names from the root.
+        let mut tree_paths: Vec<(Vec<String>, u64)> = snapshot
+            .tree
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.self_ns > 0)
+            .map(|(i, n)| {
+                let mut path = Vec::new();
+                let mut cursor = Some(i);
+                while let Some(c) = cursor {
+                    path.push(snapshot.stages[snapshot.tree[c].stage].name.clone());
+                    cursor = snapshot.tree[c].parent;
+                }
+                path.reverse();
+                (path, n.self_ns)
+            })
+            .collect();
+        tree_paths.sort();
+        let mut parsed_paths: Vec<(Vec<String>, u64)> = parsed.into_iter().map(|s| (s.frames, s.self_ns)).collect();
+        parsed_paths.sort();
+        assert_eq!(parsed_paths, tree_paths);
+    }
+
+    #[test]
+    fn separators_in_names_are_replaced_and_equal_lines_merge() {
+        let stacks = vec![
+            FoldedStack { frames: vec!["main".into(), "fill [u8; 8]".into()], self_ns: 5 },
+            FoldedStack { frames: vec!["main".into(), "fill [u8, 8]".into()], self_ns: 7 },
+            FoldedStack { frames: vec!["two\nlines\r\tx".into()], self_ns: 3 },
+            FoldedStack { frames: vec!["idle".into()], self_ns: 0 },
+        ];
+        let text = render_folded(&stacks);
+        assert_eq!(text, "main;fill [u8, 8] 12\ntwo lines  x 3\n");
+        let parsed = parse_folded(&text).unwrap();
+        assert_eq!(parsed[0].frames, ["main", "fill [u8, 8]"]);
+        assert_eq!(parsed[1], FoldedStack { frames: vec!["two lines  x".into()], self_ns: 3 });
+    }
+
+    #[test]
+    fn recursion_and_profiles_give_the_same_stacks() {
+        let mut snapshot = synthetic_snapshot();
+        // render -> render (recursive) under the existing render node.
+        let render = snapshot.tree[2].clone();
+        snapshot.tree.push(profiler_core::TreeNode { parent: Some(2), self_ns: 10, ..render });
+        let from_snapshot = stacks(&snapshot);
+        assert!(
+            from_snapshot.iter().any(|s| s.frames == ["main", "app::pipeline::parse_document", "render", "render"])
+        );
+        let profile = Profile::with_clock(&snapshot, "tsc");
+        assert_eq!(profile_stacks(&profile), from_snapshot);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number() {
+        assert_eq!(parse_folded("a;b 1\n\n# comment\nc 2\n").unwrap().len(), 2);
+        assert_eq!(parse_folded("a;b 1\nnocount\n").unwrap_err(), "line 2: no count after the stack");
+        assert!(parse_folded("a x\n").unwrap_err().starts_with("line 1: bad count `x`"));
+        assert_eq!(parse_folded(" 5\n").unwrap_err(), "line 1: empty stack");
+    }
+
+    #[test]
+    fn an_empty_tree_folds_to_nothing() {
+        let mut snapshot = synthetic_snapshot();
+        snapshot.tree.clear();
+        assert_eq!(render_folded(&stacks(&snapshot)), "");
+        assert_eq!(parse_folded("").unwrap(), []);
+    }
+}

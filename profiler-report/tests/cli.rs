@@ -1,0 +1,282 @@
+//! The `profiler-report` command line, run as a program on real files.
+//!
+//! Each test writes its profiles to a fresh temporary directory, runs the built binary and
+//! checks its exit code, stdout and stderr; the expected outputs are computed in-process with
+//! the library, so the command and the library must agree exactly.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use profiler_core::{Histogram, Snapshot};
+use profiler_report::compare::{CompareOptions, compare, render_comparison};
+use profiler_report::json::Profile;
+use profiler_report::merge::merge_profiles;
+use profiler_report::{ReportOptions, SortKey, analyze, read_profile, render_report};
+
+/// A complete profile written by this version (the JSON golden file).
+fn golden() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile-v2.json")
+}
+
+/// A profile written by schema version 1, kept to check that it is refused clearly.
+fn golden_v1() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile-v1.json")
+}
+
+/// A fresh, empty directory for one test, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("profiler-report-cli-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_profiler-report")).args(args).env_remove("NO_COLOR").output().unwrap()
+}
+
+fn run_paths(command: &str, paths: &[&Path], extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec![command.to_owned()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&args)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The golden profile's snapshot with the calls of `render` `factor` times as long.
+fn slower(factor: u64) -> Snapshot {
+    let (_, mut snapshot) = read_profile(&golden()).unwrap();
+    let render = snapshot.stages.iter_mut().find(|s| s.name == "render").unwrap();
+    render.total_ns *= factor;
+    render.self_ns *= factor;
+    render.sum_ns *= factor;
+    render.min_ns *= factor;
+    render.max_ns *= factor;
+    let mut histogram = Histogram::default();
+    histogram.record_n(3_000_000 * factor, render.calls);
+    render.histogram = histogram;
+    snapshot
+}
+
+fn options() -> ReportOptions {
+    ReportOptions { cores: Some(4), program: Some("pipeline-demo".to_owned()), ..ReportOptions::default() }
+}
+
+fn write_snapshot(scratch: &Scratch, name: &str, snapshot: &Snapshot) -> PathBuf {
+    let profile = Profile::new(snapshot, &analyze(snapshot, &options()), "pipeline-demo", "tsc");
+    scratch.write(name, &profile.to_json())
+}
+
+/// Checks a bad-input failure: exit code 2, nothing on stdout, one line on stderr that starts
+/// with `profiler-report: <path>: ` and says `what`.
+fn assert_bad_input(output: &Output, path: &Path, what: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    assert!(output.stdout.is_empty(), "{}", stdout(output));
+    let err = stderr(output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    let prefix = format!("profiler-report: {}: ", path.display());
+    assert!(err.starts_with(&prefix), "{err}");
+    assert!(err.contains(what), "{what:?} not in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn help_prints_the_usage() {
+    for flag in ["--help", "-h", "help"] {
+        let output = run(&[flag]);
+        assert_eq!(output.status.code(), Some(0));
+        let text = stdout(&output);
+        assert!(text.contains("profiler-report show FILE.json"), "{text}");
+        assert!(text.contains("profiler-report compare BASE.json NEW.json"), "{text}");
+        assert!(text.contains("-o OUT.json"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 100));
+    }
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_one_line() {
+    let golden = golden();
+    let golden = golden.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&[], "no command given"),
+        (&["frobnicate"], "unknown command `frobnicate`"),
+        (&["show"], "`show` needs one profile"),
+        (&["show", golden, "--sort", "fastest"], "--sort \"fastest\": expected total, self"),
+        (&["show", golden, "--bogus"], "unknown option `--bogus` for `show`"),
+        (&["compare", golden], "`compare` needs two profiles"),
+        (&["merge", golden], "`merge` needs -o OUT.json"),
+    ];
+    for (args, expected) in cases {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("profiler-report: ") && err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn show_prints_the_report_the_library_renders() {
+    let output = run_paths("show", &[&golden()], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (profile, snapshot) = read_profile(&golden()).unwrap();
+    assert_eq!(profile.analysis.cores, 4);
+    let expected = render_report(&snapshot, &analyze(&snapshot, &options()), &options(), false);
+    assert_eq!(stdout(&output), expected);
+    assert!(expected.starts_with("profile: wall 900ms of `pipeline-demo`"));
+    assert!(!expected.contains('\x1b'), "no colour when stdout is not a terminal");
+}
+
+#[test]
+fn show_takes_sort_limit_threshold_and_colour() {
+    let output = run_paths(
+        "show",
+        &[&golden()],
+        &["--sort", "calls", "--limit=2", "--threshold", "1us", "--min-confidence", "0.85", "--colour", "always"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (_, snapshot) = read_profile(&golden()).unwrap();
+    let options =
+        ReportOptions { sort: SortKey::Calls, limit: Some(2), threshold_ns: 1000, min_confidence: 0.85, ..options() };
+    assert_eq!(stdout(&output), render_report(&snapshot, &analyze(&snapshot, &options), &options, true));
+    assert!(stdout(&output).contains("stages by calls"));
+    assert!(stdout(&output).contains("\x1b["));
+}
+
+#[test]
+fn compare_lists_changes_and_passes_without_a_gate() {
+    let scratch = Scratch::new("compare");
+    let new = write_snapshot(&scratch, "new.json", &slower(2));
+    let output = run_paths("compare", &[&golden(), &new], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (_, base) = read_profile(&golden()).unwrap();
+    let (_, new_snapshot) = read_profile(&new).unwrap();
+    let comparison = compare(&base, &new_snapshot, &CompareOptions::default());
+    let expected = render_comparison(&comparison, &golden().display().to_string(), &new.display().to_string());
+    assert_eq!(stdout(&output), expected);
+    assert!(expected.contains("\nrender ") && expected.contains("+100.0%"), "{expected}");
+}
+
+#[test]
+fn compare_fails_above_the_limit_with_exit_code_1() {
+    let scratch = Scratch::new("gate");
+    let new = write_snapshot(&scratch, "new.json", &slower(2));
+    let tripped = run_paths("compare", &[&golden(), &new], &["--fail-above", "50"]);
+    assert_eq!(tripped.status.code(), Some(1), "{}", stderr(&tripped));
+    assert!(stdout(&tripped).contains("gate FAILED: 1 stage regressed by more than 50.0% (mean): render (+100.0%)"));
+    let passed = run_paths("compare", &[&golden(), &new], &["--fail-above", "150%"]);
+    assert_eq!(passed.status.code(), Some(0));
+    assert!(stdout(&passed).contains("gate passed"));
+    // render has 50 calls: requiring 51 leaves it out of the gate.
+    let minor = run_paths("compare", &[&golden(), &new], &["--fail-above", "50", "--min-calls", "51"]);
+    assert_eq!(minor.status.code(), Some(0));
+    let minor = run_paths("compare", &[&golden(), &new], &["--fail-above", "50", "--min-share", "40"]);
+    assert_eq!(minor.status.code(), Some(0), "render is 31 % of profiled time at most");
+    // By p95 as well; by total it is a regression too.
+    let p95 = run_paths("compare", &[&golden(), &new], &["--fail-above", "50", "--metric", "p95"]);
+    assert_eq!(p95.status.code(), Some(1));
+}
+
+#[test]
+fn merge_adds_counts_and_merges_histograms_exactly() {
+    let scratch = Scratch::new("merge");
+    let a = golden();
+    let b = write_snapshot(&scratch, "b.json", &slower(3));
+    let out = scratch.path("out/merged.json");
+    let output = run_paths("merge", &[&a, &b], &["-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("merged 2 profiles (5 stages, 402142 calls) into {}\n", out.display()));
+    // The file equals an in-process merge of the same files, byte for byte.
+    let inputs = vec![read_profile(&a).unwrap(), read_profile(&b).unwrap()];
+    let expected = merge_profiles(&inputs, &ReportOptions { cores: Some(4), ..ReportOptions::default() });
+    assert_eq!(fs::read_to_string(&out).unwrap(), expected.to_json());
+    // And its numbers are the sums: calls, and percentiles of all the calls together.
+    let (merged, merged_snapshot) = read_profile(&out).unwrap();
+    let render = merged_snapshot.stage("render").unwrap();
+    assert_eq!(render.calls, 100);
+    assert_eq!(render.min_ns, 2_900_000);
+    assert_eq!(render.max_ns, 9_300_000);
+    let p50 = render.percentile_ns(0.5) as f64;
+    let p95 = render.percentile_ns(0.95) as f64;
+    assert!((p50 - 3_000_000.0).abs() / 3e6 < 0.02, "half the calls at 3 ms: {p50}");
+    assert!((p95 - 9_000_000.0).abs() / 9e6 < 0.02, "the other half at 9 ms: {p95}");
+    assert_eq!(merged.stages.iter().map(|s| s.calls).sum::<u64>(), 402_142);
+    assert_eq!(merged.program, "pipeline-demo");
+}
+
+#[test]
+fn bad_files_are_named_with_what_is_wrong() {
+    let scratch = Scratch::new("bad");
+    let text = fs::read_to_string(golden()).unwrap();
+    let missing = scratch.path("missing.json");
+    let not_json = scratch.write("notes.json", "these are not the numbers you are looking for\n");
+    let truncated = scratch.write("truncated.json", &text[..text.len() / 2]);
+    let empty = scratch.write("empty.json", "");
+    let invalid = scratch.write("invalid.json", &text.replacen("\"calls\": 1000,", "\"calls\": 7,", 1));
+    let old = golden_v1();
+    let cases: [(&Path, &str); 6] = [
+        (&missing, "cannot read it: No such file or directory"),
+        (&not_json, "not JSON: expected ident at line 1 column 2"),
+        (&truncated, "truncated: the JSON ends early"),
+        (&empty, "empty file, not a profile"),
+        (
+            &invalid,
+            "invalid profile: stage `app::pipeline::parse_document`: histogram counts add up to 1000, not its 7 calls",
+        ),
+        (&old, "unsupported schema version 1, expected 2"),
+    ];
+    let good = golden();
+    let out = scratch.path("out.json");
+    let out = out.to_str().unwrap();
+    for (path, what) in cases {
+        assert_bad_input(&run_paths("show", &[path], &[]), path, what);
+        assert_bad_input(&run_paths("compare", &[&good, path], &[]), path, what);
+        assert_bad_input(&run_paths("compare", &[path, &good], &["--fail-above", "10"]), path, what);
+        assert_bad_input(&run_paths("merge", &[&good, path], &["-o", out]), path, what);
+        assert!(!Path::new(out).exists(), "no output after a bad input");
+    }
+}
+
+#[test]
+fn an_unwritable_merge_output_is_one_line_too() {
+    let scratch = Scratch::new("unwritable");
+    let blocker = scratch.write("a-file", "not a directory");
+    let out = blocker.join("merged.json");
+    let output = run_paths("merge", &[&golden()], &["-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("profiler-report: {}: cannot write the merged profile: ", out.display())),
+        "{err}"
+    );
+}
