@@ -431,6 +431,7 @@ impl Merged {
             events: convert_events(events, &stage_index, ns_per_tick),
             dropped_events: events.dropped + events.threads.iter().map(|t| t.dropped).sum::<u64>(),
         };
+        let recursive = snapshot.recursive_nodes();
         for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
             let tree_node = tree_index[index];
             let stage = snapshot.tree[tree_node].stage;
@@ -438,7 +439,7 @@ impl Merged {
             *calls += node.calls;
             *sum += node.total;
             *own += node.self_time;
-            if !snapshot.has_ancestor_of_stage(tree_node, stage) {
+            if !recursive[tree_node] {
                 *total += node.total;
             }
             busy[stage] += node.busy;

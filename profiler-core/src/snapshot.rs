@@ -209,12 +209,13 @@ impl Snapshot {
     #[must_use]
     pub fn edges(&self) -> Vec<Edge> {
         let mut edges: std::collections::BTreeMap<(Option<usize>, usize), Edge> = std::collections::BTreeMap::new();
+        let recursive = self.recursive_nodes();
         for (index, node) in self.tree.iter().enumerate() {
             let parent = node.parent.map(|p| self.tree[p].stage);
             let edge =
                 edges.entry((parent, node.stage)).or_insert(Edge { parent, child: node.stage, calls: 0, total_ns: 0 });
             edge.calls += node.calls;
-            if !self.has_ancestor_of_stage(index, node.stage) {
+            if !recursive[index] {
                 edge.total_ns += node.total_ns;
             }
         }
@@ -235,15 +236,95 @@ impl Snapshot {
         self.stages.iter().find(|s| s.name == name)
     }
 
-    /// Whether a strict ancestor of tree node `index` belongs to `stage`.
-    pub(crate) fn has_ancestor_of_stage(&self, index: usize, stage: usize) -> bool {
-        let mut cursor = self.tree[index].parent;
-        while let Some(p) = cursor {
-            if self.tree[p].stage == stage {
-                return true;
+    /// For each tree node, whether a strict ancestor belongs to the same stage (a recursive
+    /// call). One depth-first walk counting the stages on the current path: linear in the
+    /// size of the tree, however deep it is.
+    pub(crate) fn recursive_nodes(&self) -> Vec<bool> {
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.tree.len()];
+        let mut roots = Vec::new();
+        for (index, node) in self.tree.iter().enumerate() {
+            match node.parent {
+                Some(parent) if parent < index => children[parent].push(index),
+                _ => roots.push(index),
             }
-            cursor = self.tree[p].parent;
         }
-        false
+        let mut recursive = vec![false; self.tree.len()];
+        let mut active = vec![0u32; self.stages.len()];
+        // (node, entering): a node is pushed twice, to enter it and to leave it.
+        let mut stack: Vec<(usize, bool)> = roots.into_iter().rev().map(|r| (r, true)).collect();
+        while let Some((index, entering)) = stack.pop() {
+            let stage = self.tree[index].stage;
+            let Some(count) = active.get_mut(stage) else { continue };
+            if entering {
+                recursive[index] = *count > 0;
+                *count += 1;
+                stack.push((index, false));
+                stack.extend(children[index].iter().rev().map(|&c| (c, true)));
+            } else {
+                *count -= 1;
+            }
+        }
+        recursive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(name: &str) -> StageSnapshot {
+        StageSnapshot {
+            name: name.to_owned(),
+            calls: 0,
+            total_ns: 0,
+            self_ns: 0,
+            busy_ns: 0,
+            is_async: false,
+            sum_ns: 0,
+            min_ns: 0,
+            max_ns: 0,
+            threads: 1,
+            histogram: Histogram::default(),
+            segments: Vec::new(),
+        }
+    }
+
+    fn snapshot(stages: usize, tree: Vec<TreeNode>) -> Snapshot {
+        Snapshot {
+            created_at: SystemTime::UNIX_EPOCH,
+            wall_ns: 0,
+            threads: 1,
+            stages: (0..stages).map(|i| stage(&format!("s{i}"))).collect(),
+            tree,
+            counters: Vec::new(),
+            memory: Vec::new(),
+            overhead: Overhead::default(),
+            events: Vec::new(),
+            dropped_events: 0,
+        }
+    }
+
+    fn node(stage: usize, parent: Option<usize>) -> TreeNode {
+        TreeNode { stage, parent, calls: 1, total_ns: 10, self_ns: 0, busy_ns: 0 }
+    }
+
+    #[test]
+    fn recursion_is_found_on_the_path_only() {
+        // 0:a ─ 1:b ─ 2:a (recursive) ; 0:a ─ 3:c ; 4:b (a root: not recursive)
+        let s = snapshot(3, vec![node(0, None), node(1, Some(0)), node(0, Some(1)), node(2, Some(0)), node(1, None)]);
+        assert_eq!(s.recursive_nodes(), [false, false, true, false, false]);
+        let edges = s.edges();
+        let a_from_b = edges.iter().find(|e| e.parent == Some(1) && e.child == 0).unwrap();
+        assert_eq!((a_from_b.calls, a_from_b.total_ns), (1, 0), "a recursive edge has calls but no time");
+    }
+
+    #[test]
+    fn a_very_deep_chain_is_walked_in_linear_time() {
+        let depth = 200_000;
+        let tree: Vec<TreeNode> = (0..depth).map(|i| node(i % 2, i.checked_sub(1))).collect();
+        let s = snapshot(2, tree);
+        let recursive = s.recursive_nodes();
+        assert!(!recursive[0] && !recursive[1] && recursive[2..].iter().all(|&r| r));
+        assert_eq!(s.edges().len(), 3); // root → s0, s0 → s1, s1 → s0
     }
 }
