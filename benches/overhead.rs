@@ -1,8 +1,9 @@
 //! Cost of one instrumented call, side by side with the same function uninstrumented.
 //!
 //! `cargo bench --bench overhead`. Groups:
-//! - `call`: baseline, the clock floor (the same function between two raw TSC reads, and
-//!   between two `Instant` reads), instrumented with profiling off at run time, instrumented
+//! - `call`: baseline, the clock floor (the same function between two raw TSC reads, the same
+//!   with the end read after an `lfence` as the profiler does, and between two `Instant`
+//!   reads), instrumented with profiling off at run time, instrumented
 //!   and on;
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage,
@@ -33,6 +34,24 @@ fn between_tsc_reads(x: u64) -> u64 {
     let result = black_box(x).wrapping_mul(3);
     // SAFETY: as above.
     let end = unsafe { std::arch::x86_64::_rdtsc() };
+    black_box(end.wrapping_sub(start));
+    result
+}
+
+/// The same with the end stamp read after an `lfence`, as the profiler reads it (so that the
+/// interval covers work still in flight).
+#[inline(never)]
+#[allow(unsafe_code)]
+#[cfg(target_arch = "x86_64")]
+fn between_fenced_tsc_reads(x: u64) -> u64 {
+    // SAFETY: `rdtsc` and `lfence` have no preconditions on x86_64.
+    let start = unsafe { std::arch::x86_64::_rdtsc() };
+    let result = black_box(x).wrapping_mul(3);
+    // SAFETY: as above.
+    let end = unsafe {
+        std::arch::x86_64::_mm_lfence();
+        std::arch::x86_64::_rdtsc()
+    };
     black_box(end.wrapping_sub(start));
     result
 }
@@ -74,6 +93,8 @@ fn call(c: &mut Criterion) {
     group.bench_function("baseline", |b| b.iter(|| baseline(black_box(7))));
     #[cfg(target_arch = "x86_64")]
     group.bench_function("two_tsc_reads", |b| b.iter(|| between_tsc_reads(black_box(7))));
+    #[cfg(target_arch = "x86_64")]
+    group.bench_function("two_tsc_reads_fenced", |b| b.iter(|| between_fenced_tsc_reads(black_box(7))));
     group.bench_function("two_instant_reads", |b| b.iter(|| between_instant_reads(black_box(7))));
     profiler_core::set_enabled(false);
     group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));

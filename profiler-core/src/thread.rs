@@ -2,28 +2,35 @@
 //!
 //! Two thread-locals split the work:
 //!
-//! - [`Hot`] holds what every call touches (the generation the thread last synchronised with,
-//!   a pointer to its [`ThreadData`], its frame stack). It has no destructor, so reaching it is
-//!   an address computation with no "is it still alive" check, and every field is a `Cell`.
-//! - [`Owner`] owns the thread's data and frame buffer. Its destructor retires the thread into
-//!   the registry, after first clearing `Hot`'s pointers, so any later call (from another
-//!   thread-local destructor, say) passes unrecorded instead of touching freed memory.
+//! - [`Hot`] holds what every call touches: the generation the thread last synchronised with,
+//!   a pointer to its [`ThreadData`], and the *current* node of its call tree (the innermost
+//!   active call, or the root). It has no destructor, so reaching it is an address computation
+//!   with no "is it still alive" check, and every field is a `Cell`.
+//! - [`Owner`] owns the thread's data. Its destructor retires the thread into the registry,
+//!   after first clearing `Hot`'s pointers, so any later call (from another thread-local
+//!   destructor, say) passes unrecorded instead of touching freed memory.
 //!
-//! Cold paths (first call on a thread, a new path, a new histogram block, a deeper stack than
-//! ever, a reset) allocate or take locks; they run with the thread marked *busy*, and an
-//! instrumented call made meanwhile (say, from inside a user's global allocator) passes
-//! unrecorded instead of recursing or deadlocking.
+//! Entering a stage moves `current` to the child node for that stage (found among the current
+//! node's children, or created), and the guard remembers the node; leaving moves `current`
+//! back to the node's parent. There is no separate stack of frames: the path from `current`
+//! to the root *is* the stack.
+//!
+//! Cold paths (first call on a thread, a new path, a new histogram block, a reset, guards
+//! dropped out of order) allocate, take locks or walk the tree; they run with the thread marked
+//! *busy*, and an instrumented call made meanwhile (say, from inside a user's global
+//! allocator) passes unrecorded instead of recursing or deadlocking.
 //!
 //! # Safety argument
 //!
-//! `Hot::data`, `Hot::frames` and `Hot::events` are either null/dangling-but-unused (before registration and
-//! after retirement, when `Hot::serial` is 0 and `Hot::generation` never matches a real
-//! generation, so the hot path never reads them) or point to the `ThreadData` and the frame
-//! buffer that this thread's `Owner` keeps alive. Both are replaced only by this thread, in
-//! [`Owner::register`], [`Hot::grow`] and [`Owner`]'s destructor, and each replacement updates
-//! `Hot` before the old value is freed. Frame indices used are below `Hot::depth`, which is at
-//! most `Hot::capacity`, the buffer's length. Frames hold node pointers into the same
-//! `ThreadData` (see the safety argument of [`crate::tree`]).
+//! `Hot::data`, `Hot::current` and `Hot::events` are either null (before registration and
+//! after retirement, when `Hot::generation` never matches a real generation, so the fast paths
+//! never read them) or point into the `ThreadData` that this thread's `Owner` keeps alive
+//! (see the safety argument of [`crate::tree`] for nodes). They are set only by this thread,
+//! in [`Owner::register`], the enter/exit paths and [`Owner`]'s destructor, which nulls them
+//! before the data can be freed. An [`Entry`]'s node is dereferenced only after it has been
+//! found equal to `Hot::current` or to one of its ancestors, that is, only when it is a node
+//! of this thread's live tree; a guard moved to another thread, or outliving its thread's
+//! data, never matches there and is ignored.
 #![allow(unsafe_code)]
 
 use std::cell::{Cell, RefCell};
@@ -46,17 +53,9 @@ const BUSY: u64 = 1;
 const NEVER_SYNCHRONISED: u64 = 3;
 /// The `Hot::generation` of a thread whose data has been retired: it records nothing more.
 const RETIRED: u64 = 5;
-/// Frames a thread starts with; the stack doubles when a call goes deeper.
-const INITIAL_FRAMES: usize = 64;
-/// Deepest nesting recorded; deeper calls pass unrecorded.
-const MAX_FRAMES: usize = 1 << 20;
-/// Marks, in an [`Entry`]'s depth, a call folded into its caller's node.
-const FOLDED: u32 = 1 << 31;
-
-/// An active call on this thread's stack: the node it records into, which points into the
-/// owning thread's data (module safety argument). Callees' time is not tracked per frame: self
-/// times are derived from the tree at snapshot time (see [`Node::own_time`]).
-type Frame = *const Node;
+/// Marks, in an [`Entry`]'s node address (nodes are aligned, so bit 0 is free), a call folded
+/// into its caller's node because the tree was full.
+const FOLDED: usize = 1;
 
 /// How a frame ends.
 #[derive(Clone, Copy)]
@@ -67,37 +66,22 @@ pub(crate) enum Exit {
     Poll(Option<u64>),
 }
 
-/// A started frame. Two words, so it travels in registers.
+/// A started call. Two words, so it travels in registers; `Send`, since it holds the node's
+/// address as an integer (only ever compared on another thread, see the safety argument).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Entry {
     pub(crate) start: u64,
-    /// The recording thread's serial in the high half, the frame's index in its thread's stack
-    /// in the low half (at least 1: frame 0 stands for the root); 0 when nothing is recorded.
-    slot: u64,
+    /// Address of the node the call records into (plus [`FOLDED`]); 0 when not recording.
+    node: usize,
 }
 
 impl Entry {
-    pub(crate) const NONE: Entry = Entry { start: 0, slot: 0 };
-
-    #[inline(always)]
-    fn new(start: u64, serial: u32, depth: u32) -> Self {
-        Self { start, slot: u64::from(serial) << 32 | u64::from(depth) }
-    }
+    pub(crate) const NONE: Entry = Entry { start: 0, node: 0 };
 
     /// Whether the call is being recorded (its exit must be reported).
     #[inline(always)]
     pub(crate) fn is_recording(self) -> bool {
-        self.slot != 0
-    }
-
-    #[inline(always)]
-    fn serial(self) -> u32 {
-        (self.slot >> 32) as u32
-    }
-
-    #[inline(always)]
-    fn depth(self) -> u32 {
-        self.slot as u32
+        self.node != 0
     }
 }
 
@@ -107,11 +91,8 @@ struct Hot {
     generation: Cell<u64>,
     /// The thread's serial once registered, 0 before and after.
     serial: Cell<u32>,
-    /// Frames in use, the root's frame 0 included.
-    depth: Cell<u32>,
-    /// Length of the frame buffer.
-    capacity: Cell<u32>,
-    frames: Cell<*mut Frame>,
+    /// The innermost active call's node, or the root.
+    current: Cell<*const Node>,
     data: Cell<*const ThreadData>,
     /// The thread's event ring (in its `ThreadData`), or null when not tracing.
     events: Cell<*const EventRing>,
@@ -120,7 +101,6 @@ struct Hot {
 /// Owns what `Hot` points to; see the module documentation.
 struct Owner {
     data: RefCell<Option<Arc<ThreadData>>>,
-    frames: RefCell<Vec<Frame>>,
 }
 
 thread_local! {
@@ -128,14 +108,12 @@ thread_local! {
         Hot {
             generation: Cell::new(NEVER_SYNCHRONISED),
             serial: Cell::new(0),
-            depth: Cell::new(0),
-            capacity: Cell::new(0),
-            frames: Cell::new(ptr::null_mut()),
+            current: Cell::new(ptr::null()),
             data: Cell::new(ptr::null()),
             events: Cell::new(ptr::null()),
         }
     };
-    static OWNER: Owner = const { Owner { data: RefCell::new(None), frames: RefCell::new(Vec::new()) } };
+    static OWNER: Owner = const { Owner { data: RefCell::new(None) } };
 }
 
 impl Drop for Owner {
@@ -144,9 +122,7 @@ impl Drop for Owner {
         let _ = HOT.try_with(|hot| {
             hot.generation.set(RETIRED);
             hot.serial.set(0);
-            hot.depth.set(0);
-            hot.capacity.set(0);
-            hot.frames.set(ptr::null_mut());
+            hot.current.set(ptr::null());
             hot.data.set(ptr::null());
             hot.events.set(ptr::null());
         });
@@ -157,19 +133,14 @@ impl Drop for Owner {
 }
 
 impl Owner {
-    /// Cold: creates this thread's data and frame stack and points `hot` at them.
+    /// Cold: creates this thread's data and points `hot` at it.
     fn register(&self, hot: &Hot, generation: u64) {
         clock::init();
         let data = Registry::global().register_thread(generation);
-        let mut frames = vec![ptr::null(); INITIAL_FRAMES];
-        frames[0] = data.root();
-        hot.frames.set(frames.as_mut_ptr());
-        hot.capacity.set(INITIAL_FRAMES as u32);
-        hot.depth.set(1);
+        hot.current.set(data.root());
         hot.data.set(Arc::as_ptr(&data));
         hot.events.set(data.events.as_ref().map_or(ptr::null(), ptr::from_ref));
         hot.serial.set(data.serial);
-        *self.frames.borrow_mut() = frames;
         *self.data.borrow_mut() = Some(data);
     }
 }
@@ -179,23 +150,18 @@ impl Hot {
     /// needs no saved registers.
     #[inline(always)]
     fn enter_fast(&self, callsite: &'static Callsite, state: u64) -> Entry {
-        let depth = self.depth.get();
         let Some(stage_id) = callsite.registered() else {
             return self.enter_slow(callsite, state);
         };
-        if self.generation.get() != switch::generation(state) || depth >= self.capacity.get() || !clock::is_tsc() {
+        if self.generation.get() != switch::generation(state) || !clock::is_tsc() {
             return self.enter_slow(callsite, state);
         }
-        let frames = self.frames.get();
-        // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
-        let parent = unsafe { frames.add(depth as usize - 1).read() };
-        let Some(node) = self.data().find_child(parent, stage_id.0) else {
+        // Registered (the generation matched), so `current` is a node of this thread's tree.
+        let Some(node) = self.data().find_child(self.current.get(), stage_id.0) else {
             return self.enter_slow(callsite, state);
         };
-        // SAFETY: as above.
-        unsafe { frames.add(depth as usize).write(node) };
-        self.depth.set(depth + 1);
-        Entry::new(clock::read_tsc(), self.serial.get(), depth)
+        self.current.set(node);
+        Entry { start: clock::read_tsc(), node: node as usize }
     }
 
     #[cold]
@@ -205,7 +171,7 @@ impl Hot {
     }
 
     /// Everything [`Hot::enter_fast`] leaves out: synchronising, registering the stage,
-    /// growing the stack, creating a node, the fallback clock.
+    /// creating a node, the fallback clock.
     fn enter(&self, find_stage: impl FnOnce(&Hot) -> Option<StageId>, state: u64) -> Entry {
         if self.generation.get() != switch::generation(state) {
             match self.synchronise(state) {
@@ -216,43 +182,31 @@ impl Hot {
         let Some(stage_id) = find_stage(self) else {
             return Entry::NONE;
         };
-        let depth = self.depth.get();
-        if depth >= self.capacity.get() && !self.grow() {
-            return Entry::NONE;
-        }
-        let frames = self.frames.get();
-        // SAFETY: registered (generation matched), and 1 <= depth < capacity (module argument).
-        let parent = unsafe { frames.add(depth as usize - 1).read() };
+        let parent = self.current.get();
         let data = self.data();
-        let (node, depth_tag) = match data.find_child(parent, stage_id.0) {
-            Some(node) => (node, depth),
+        let node = match data.find_child(parent, stage_id.0) {
+            Some(node) => node as usize,
             None => match self.while_busy(|| data.find_or_create_child(parent, stage_id.0)) {
-                Some(Child::New(node)) => (node, depth),
-                Some(Child::Folded(node)) => (node, depth | FOLDED),
+                Some(Child::New(node)) => node as usize,
+                Some(Child::Folded(node)) => return Entry { start: clock::now(), node: node as usize | FOLDED },
                 None => return Entry::NONE,
             },
         };
-        // SAFETY: as above.
-        unsafe { frames.add(depth as usize).write(node) };
-        self.depth.set(depth + 1);
-        Entry::new(clock::now(), self.serial.get(), depth_tag)
+        self.current.set(node as *const Node);
+        Entry { start: clock::now(), node }
     }
 
-    /// Closes the frame of `entry`; its calls to cold paths are tail calls.
+    /// Closes the call of `entry`; its calls to cold paths are tail calls.
     #[inline(always)]
     fn exit(&self, entry: Entry, end: u64, how: Exit) {
-        if entry.serial() != self.serial.get() {
-            return; // The guard moved to another thread, or the thread retired meanwhile.
-        }
-        let index = entry.depth();
-        if index >= self.depth.get() {
+        let current = self.current.get();
+        if entry.node != current as usize {
             return self.exit_unusual(entry, end, how);
         }
-        debug_assert!(index >= 1, "frame 0 is the root's");
-        // Frames above ours belong to guards leaked or dropped out of order: discard them.
-        self.depth.set(index);
-        // SAFETY: same thread as the entry (serial matched), 1 <= index < depth <= capacity.
-        let node = self.data().resolve(unsafe { self.frames.get().add(index as usize).read() });
+        debug_assert!(!current.is_null(), "recording entries never hold a null node");
+        // `entry.node` is `current`: a node of this thread's live tree (safety argument).
+        let node = self.data().resolve(current);
+        self.current.set(node.parent_node());
         let events = self.events.get();
         if !events.is_null() {
             return self.finish_traced(events, node, entry, end, how);
@@ -285,7 +239,7 @@ impl Hot {
     fn finish_traced(&self, events: *const EventRing, node: &Node, entry: Entry, end: u64, how: Exit) {
         // SAFETY: `events` points into the `ThreadData` `data` points to (module argument).
         let events = unsafe { &*events };
-        events.push(entry.start, end, node.stage.load(Relaxed), entry.depth());
+        events.push(entry.start, end, node.stage.load(Relaxed), node.depth());
         self.finish(node, entry, end, how);
     }
 
@@ -299,26 +253,46 @@ impl Hot {
         node.record_call(duration);
     }
 
-    /// The exits the fast path leaves out: a folded call (the tree was full, so it records
-    /// into its caller's node, counting the call but not its time twice), or a frame that an
-    /// enclosing guard already closed (guards dropped out of order: nothing to record).
+    /// The exits the fast path leaves out, all with `entry.node` other than `current`:
+    ///
+    /// - a folded call (the tree was full): it counts in its caller's node, which stays current;
+    /// - a call whose inner calls' guards were leaked or are dropped after it (guards dropped
+    ///   out of order): its node is an ancestor of `current`; the inner calls are abandoned
+    ///   and this one is recorded;
+    /// - a call already closed by an enclosing guard, or a guard moved to another thread or
+    ///   outliving its thread's data: its node is not on the path from `current`, so it is
+    ///   ignored without ever being dereferenced.
     #[cold]
     #[inline(never)]
     fn exit_unusual(&self, entry: Entry, end: u64, how: Exit) {
-        let index = entry.depth() & !FOLDED;
-        if entry.depth() & FOLDED == 0 || index >= self.depth.get() {
+        let current = self.current.get();
+        if current.is_null() {
+            return; // Not registered, or retired.
+        }
+        let data = self.data();
+        if entry.node & FOLDED != 0 {
+            if entry.node & !FOLDED == current as usize
+                && let Exit::Call = how
+            {
+                let node = data.resolve(current);
+                bump(&node.calls, 1);
+                if let Some(histogram) = node.histogram() {
+                    self.while_busy(|| histogram.record_allocating(end.saturating_sub(entry.start)));
+                }
+            }
             return;
         }
-        self.depth.set(index);
-        // SAFETY: as in `exit`.
-        let node = self.data().resolve(unsafe { self.frames.get().add(index as usize).read() });
-        if let Exit::Call = how {
-            let duration = end.saturating_sub(entry.start);
-            bump(&node.calls, 1);
-            if let Some(histogram) = node.histogram() {
-                self.while_busy(|| histogram.record_allocating(duration));
-            }
+        let mut cursor = current;
+        while !cursor.is_null() && cursor as usize != entry.node {
+            cursor = data.resolve(cursor).parent_node();
         }
+        if cursor.is_null() {
+            return;
+        }
+        // An ancestor of `current`, so a node of this thread's live tree (safety argument).
+        let node = data.resolve(cursor);
+        self.current.set(node.parent_node());
+        self.finish(node, entry, end, how);
     }
 
     #[cold]
@@ -334,29 +308,6 @@ impl Hot {
         // SAFETY: registered, so `data` points to the `ThreadData` `OWNER` keeps alive for as
         // long as `Hot` points to it.
         unsafe { &*self.data.get() }
-    }
-
-    /// Cold: doubles the frame stack. `false` when it cannot grow (too deep, or the thread is
-    /// shutting down).
-    #[cold]
-    #[inline(never)]
-    fn grow(&self) -> bool {
-        let capacity = self.capacity.get() as usize;
-        if capacity == 0 || capacity >= MAX_FRAMES {
-            return false;
-        }
-        self.while_busy(|| {
-            OWNER
-                .try_with(|owner| {
-                    let mut frames = owner.frames.borrow_mut();
-                    let mut bigger = vec![ptr::null(); capacity * 2];
-                    bigger[..capacity].copy_from_slice(&frames);
-                    self.frames.set(bigger.as_mut_ptr());
-                    self.capacity.set(bigger.len() as u32);
-                    *frames = bigger;
-                })
-                .is_ok()
-        })
     }
 
     /// Cold: brings this thread up to date with the switch. Registers the thread on its first
@@ -433,7 +384,7 @@ pub(crate) fn exit(entry: Entry, how: Exit) -> u64 {
     if !clock::is_tsc() {
         return exit_with_fallback_clock(entry, how);
     }
-    let end = clock::read_tsc();
+    let end = clock::read_tsc_after();
     if let Some(hot) = hot() {
         hot.exit(entry, end, how);
     }

@@ -46,6 +46,11 @@ pub(crate) struct Node {
     pub(crate) stage: AtomicU32,
     /// Parent node index. Written once, before the node is published.
     pub(crate) parent: AtomicU32,
+    /// The parent node itself (null for the root), for the hot path. Written once, before
+    /// the node is published.
+    parent_node: AtomicPtr<Node>,
+    /// Distance from the root (1 for a stage called outside any other). Written once.
+    depth: AtomicU32,
     /// This stage's histogram on this thread (set before the node is published).
     histogram: AtomicPtr<AtomicHistogram>,
     pub(crate) calls: AtomicU64,
@@ -73,6 +78,8 @@ impl Default for Node {
             next_sibling: AtomicPtr::new(ptr::null_mut()),
             stage: AtomicU32::new(0),
             parent: AtomicU32::new(0),
+            parent_node: AtomicPtr::new(ptr::null_mut()),
+            depth: AtomicU32::new(0),
             histogram: AtomicPtr::new(ptr::null_mut()),
             calls: AtomicU64::new(0),
             total: AtomicU64::new(0),
@@ -140,6 +147,17 @@ impl Node {
     /// time minus its children's, computed at snapshot time instead of on every call.
     pub(crate) fn own_time(&self) -> u64 {
         if self.is_async.load(Relaxed) { self.busy.load(Relaxed) } else { self.total.load(Relaxed) }
+    }
+
+    /// The parent node (null for the root): a node of the same data (module safety argument).
+    #[inline(always)]
+    pub(crate) fn parent_node(&self) -> *const Node {
+        self.parent_node.load(Relaxed).cast_const()
+    }
+
+    /// Distance from the root: 1 for a stage called outside any other.
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth.load(Relaxed)
     }
 
     /// The stage's histogram on this thread.
@@ -296,6 +314,8 @@ impl ThreadData {
         };
         node.stage.store(stage, Relaxed);
         node.parent.store(parent_node.index.load(Relaxed), Relaxed);
+        node.parent_node.store(parent.cast_mut(), Relaxed);
+        node.depth.store(parent_node.depth.load(Relaxed) + 1, Relaxed);
         node.index.store(index, Relaxed);
         node.histogram.store(ptr::from_ref::<AtomicHistogram>(histogram).cast_mut(), Relaxed);
         node.segment_starts.get_or_init(new_segment_starts);
