@@ -48,7 +48,7 @@ pub(crate) struct Node {
     pub(crate) parent: AtomicU32,
     /// The parent node itself (null for the root), for the hot path. Written once, before
     /// the node is published.
-    parent_node: AtomicPtr<Node>,
+    up: AtomicPtr<Node>,
     /// Distance from the root (1 for a stage called outside any other). Written once.
     depth: AtomicU32,
     /// This stage's histogram on this thread (set before the node is published).
@@ -78,7 +78,7 @@ impl Default for Node {
             next_sibling: AtomicPtr::new(ptr::null_mut()),
             stage: AtomicU32::new(0),
             parent: AtomicU32::new(0),
-            parent_node: AtomicPtr::new(ptr::null_mut()),
+            up: AtomicPtr::new(ptr::null_mut()),
             depth: AtomicU32::new(0),
             histogram: AtomicPtr::new(ptr::null_mut()),
             calls: AtomicU64::new(0),
@@ -152,7 +152,7 @@ impl Node {
     /// The parent node (null for the root): a node of the same data (module safety argument).
     #[inline(always)]
     pub(crate) fn parent_node(&self) -> *const Node {
-        self.parent_node.load(Relaxed).cast_const()
+        self.up.load(Relaxed).cast_const()
     }
 
     /// Distance from the root: 1 for a stage called outside any other.
@@ -314,7 +314,7 @@ impl ThreadData {
         };
         node.stage.store(stage, Relaxed);
         node.parent.store(parent_node.index.load(Relaxed), Relaxed);
-        node.parent_node.store(parent.cast_mut(), Relaxed);
+        node.up.store(parent.cast_mut(), Relaxed);
         node.depth.store(parent_node.depth.load(Relaxed) + 1, Relaxed);
         node.index.store(index, Relaxed);
         node.histogram.store(ptr::from_ref::<AtomicHistogram>(histogram).cast_mut(), Relaxed);
