@@ -4,6 +4,14 @@
 //! PROFILE=1 cargo run --release --example quickstart
 //! ```
 //!
+//! For the visual formats too, with a timeline of every call (files next to the JSON, e.g.
+//! `profiles/profile-<time>-<pid>.html`; open the `.html` in a browser, the `.trace.json` in
+//! <https://ui.perfetto.dev>):
+//!
+//! ```text
+//! PROFILE=1 PROFILE_TRACE=1 PROFILE_FORMAT=text,json,html,chrome cargo run --release --example quickstart
+//! ```
+//!
 //! Without `PROFILE` it prints its result and nothing else.
 
 use profiler_macros::instrument_stage;

@@ -1,4 +1,5 @@
-//! The end-of-run report: the text report on stderr, the JSON profile on disk.
+//! The end-of-run report: the text report on stderr, the JSON profile and the visual formats
+//! on disk.
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
@@ -8,27 +9,37 @@ use profiler_core::Snapshot;
 
 use crate::analysis::{Analysis, analyze};
 use crate::format::json::Profile;
-use crate::format::text::render_report;
-use crate::options::ReportOptions;
+use crate::options::{OutputFormat, ReportOptions};
+use crate::render::{Rendered, Renderer};
 
-/// Prints the report of everything recorded so far and saves the JSON profile.
+/// Prints the report of everything recorded so far and writes the files `PROFILE_FORMAT` asks
+/// for (by default the JSON profile).
 ///
 /// When profiling is off (see [`profiler_core::is_enabled`]) it returns at once and prints and
 /// writes nothing. Otherwise it
 ///
 /// 1. reads the options from the environment ([`ReportOptions::from_env`]: `PROFILE_SORT`,
 ///    `PROFILE_LIMIT`, `PROFILE_THRESHOLD`, `PROFILE_MIN_CONFIDENCE`, `PROFILE_COMPENSATE`,
-///    `PROFILE_OUTPUT`, `PROFILE_OUTPUT_DIR`), warning in one line about each value it cannot
-///    read;
-/// 2. analyses the snapshot ([`analyze`]) and prints the text report
-///    ([`render_report`](crate::render_report)) to stderr, in colour when stderr is a terminal
-///    and `NO_COLOR` is unset or empty;
-/// 3. writes the JSON profile to the path in `PROFILE_OUTPUT` when that is set and non-empty
-///    (a file path; missing parent directories are created), else to
-///    `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json` (default directory `profiles` under
-///    the current directory), for example `profiles/profile-20261121T171900Z-4242.json`;
-/// 4. prints one line to stderr naming the file written, or naming the path and the reason it
-///    could not be written. It never panics, and the program goes on either way.
+///    `PROFILE_OUTPUT`, `PROFILE_OUTPUT_DIR`, `PROFILE_FORMAT`), warning in one line about each
+///    value it cannot read;
+/// 2. analyses the snapshot ([`analyze`]) and, when `text` is among the formats (it is by
+///    default), prints the text report ([`render_report`](crate::render_report)) to stderr,
+///    in colour when stderr is a terminal and `NO_COLOR` is unset or empty;
+/// 3. writes the JSON profile, when `json` is among the formats (it is by default), to the
+///    path in `PROFILE_OUTPUT` when that is set and non-empty (a file path; missing parent
+///    directories are created), else to `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json`
+///    (default directory `profiles` under the current directory), for example
+///    `profiles/profile-20261121T171900Z-4242.json`;
+/// 4. writes each other format of `PROFILE_FORMAT` next to it, with the JSON path's stem (the
+///    path without its `.json` extension) and the format's suffix
+///    ([`OutputFormat::path`]): `<stem>.folded` (folded stacks), `<stem>.svg` (flame graph),
+///    `<stem>.trace.json` (Chrome trace: timed events, recorded with `PROFILE_TRACE=1`),
+///    `<stem>.speedscope.json` and `<stem>.html` (the self-contained HTML report). Each file is
+///    written to a temporary file first and then renamed, so no path holds half a file;
+/// 5. prints one line to stderr for each file: `profiler: wrote <what> to <path>` (with a
+///    remark in parentheses, such as a Chrome trace without events), or naming the path and
+///    the reason it could not be written, or why it was skipped (a flame graph with nothing
+///    to draw). It never panics, and the program goes on either way.
 ///
 /// Profiling keeps running: a later call reports everything again, with the newer data.
 ///
@@ -46,7 +57,8 @@ pub fn dump() {
     report(&snapshot, &options, &path, stderr_colour(), &mut io::stderr().lock());
 }
 
-/// Like [`dump`], but writes the JSON profile to `path`, ignoring `PROFILE_OUTPUT` and
+/// Like [`dump`], but writes the JSON profile to `path` (and the other formats of
+/// `PROFILE_FORMAT` next to it, with its stem), ignoring `PROFILE_OUTPUT` and
 /// `PROFILE_OUTPUT_DIR`.
 ///
 /// Does nothing when profiling is off.
@@ -88,12 +100,13 @@ pub fn write_profile(profile: &Profile, path: &Path) -> io::Result<()> {
     write_atomically(path, profile.to_json().as_bytes())
 }
 
-/// Writes `contents` to `path` through a temporary file next to it, creating missing parent
-/// directories.
+/// Writes `contents` to `path` through a temporary file next to it (`.<name>.<pid>.tmp`), then
+/// renames it, so `path` never holds half a file; creates missing parent directories. What
+/// [`dump`] writes every file with.
 ///
 /// # Errors
 /// Creating the directories, writing or renaming failed; the temporary file is then removed.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_dirs(parent)?;
     }
@@ -137,22 +150,37 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Analyses, prints the report, writes the profile and prints the outcome. Errors writing to
-/// `log` (a closed stderr) are ignored.
-fn report(snapshot: &Snapshot, options: &ReportOptions, path: &Path, colour: bool, log: &mut impl Write) {
-    let analysis = analyze(snapshot, options);
-    let _ = log.write_all(render_report(snapshot, &analysis, options, colour).as_bytes());
-    let _ = match save_json(snapshot, &analysis, options, path) {
-        Ok(()) => writeln!(log, "profiler: wrote profile to {}", path.display()),
-        Err(error) => writeln!(log, "profiler: cannot write profile to {}: {error}", path.display()),
-    };
+/// Analyses, prints the text report, writes the files of `options.formats` next to
+/// `json_path` and a line for each. Errors writing to `log` (a closed stderr) are ignored.
+fn report(snapshot: &Snapshot, options: &ReportOptions, json_path: &Path, colour: bool, log: &mut impl Write) {
+    let renderer = Renderer::new(snapshot, options);
+    for format in OutputFormat::ALL.into_iter().filter(|f| options.formats.contains(f)) {
+        let Some(path) = format.path(json_path) else {
+            if let Ok(Rendered::Output { contents, .. }) = renderer.render(format, colour) {
+                let _ = log.write_all(contents.as_bytes());
+            }
+            continue;
+        };
+        let (what, shown) = (format.describe(), path.display());
+        let _ = match renderer.render(format, false) {
+            Ok(Rendered::Output { contents, remark }) => match write_atomically(&path, contents.as_bytes()) {
+                Ok(()) => match remark {
+                    Some(remark) => writeln!(log, "profiler: wrote {what} to {shown} ({remark})"),
+                    None => writeln!(log, "profiler: wrote {what} to {shown}"),
+                },
+                Err(error) => writeln!(log, "profiler: cannot write {what} to {shown}: {error}"),
+            },
+            Ok(Rendered::Skipped { reason }) => writeln!(log, "profiler: skipped {what} {shown}: {reason}"),
+            Err(error) => writeln!(log, "profiler: cannot write {what} to {shown}: {error}"),
+        };
+    }
     let _ = log.flush();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_data::{synthetic_snapshot, test_options};
+    use crate::test_data::{synthetic_snapshot, test_options, traced_snapshot};
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("profiler-report-{}-{name}", std::process::id()));
@@ -193,6 +221,97 @@ mod tests {
             format!("profiler: cannot write profile to {}: {} is not a directory", path.display(), blocker.display())
         );
         assert!(!path.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn with_formats(formats: &[OutputFormat]) -> ReportOptions {
+        ReportOptions { formats: formats.to_vec(), ..test_options() }
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn report_writes_every_format_next_to_the_json_and_names_each_file() {
+        let dir = scratch("formats");
+        let json = dir.join("out/p.json");
+        let mut log = Vec::new();
+        report(&traced_snapshot(), &with_formats(&OutputFormat::ALL), &json, false, &mut log);
+        let log = String::from_utf8(log).unwrap();
+        assert!(log.starts_with("profile: wall 900ms"), "the text report first: {log}");
+        let path = |name: &str| dir.join("out").join(name).display().to_string();
+        let lines: Vec<&str> = log.lines().filter(|l| l.starts_with("profiler:")).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("profiler: wrote profile to {}", path("p.json")),
+                format!("profiler: wrote folded stacks to {}", path("p.folded")),
+                format!("profiler: wrote flame graph to {}", path("p.svg")),
+                format!(
+                    "profiler: wrote chrome trace to {} (7 events dropped: raise PROFILE_TRACE_EVENTS to keep more)",
+                    path("p.trace.json")
+                ),
+                format!("profiler: wrote speedscope profile to {}", path("p.speedscope.json")),
+                format!("profiler: wrote HTML report to {}", path("p.html")),
+            ]
+        );
+        assert!(log.ends_with(&format!("{}\n", lines.join("\n"))), "the file lines come last: {log}");
+        assert_eq!(
+            files_in(&dir.join("out")),
+            ["p.folded", "p.html", "p.json", "p.speedscope.json", "p.svg", "p.trace.json"],
+            "every file, no temporary file left"
+        );
+        let profile: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(profile["events"]["dropped"], 7);
+        let html = fs::read_to_string(dir.join("out/p.html")).unwrap();
+        assert!(html.contains("\"events\": {"), "the page gets the timeline");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn without_text_only_the_file_lines_are_printed() {
+        let dir = scratch("chrome-only");
+        let json = dir.join("p.json");
+        let mut log = Vec::new();
+        report(&synthetic_snapshot(), &with_formats(&[OutputFormat::Chrome]), &json, false, &mut log);
+        let trace = dir.join("p.trace.json");
+        assert_eq!(
+            String::from_utf8(log).unwrap(),
+            format!("profiler: wrote chrome trace to {} (no events: run with PROFILE_TRACE=1)\n", trace.display())
+        );
+        assert_eq!(files_in(&dir), ["p.trace.json"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn each_file_that_cannot_be_written_gets_its_own_line() {
+        let dir = scratch("formats-err");
+        fs::create_dir_all(&dir).unwrap();
+        let blocker = dir.join("a-file");
+        fs::write(&blocker, "not a directory").unwrap();
+        let json = blocker.join("p.json");
+        let mut snapshot = synthetic_snapshot();
+        for node in &mut snapshot.tree {
+            node.self_ns = 0;
+        }
+        let formats = [OutputFormat::Json, OutputFormat::Folded, OutputFormat::Svg];
+        let mut log = Vec::new();
+        report(&snapshot, &with_formats(&formats), &json, false, &mut log);
+        let reason = format!("{} is not a directory", blocker.display());
+        let path = |name: &str| blocker.join(name).display().to_string();
+        assert_eq!(
+            String::from_utf8(log).unwrap().lines().collect::<Vec<_>>(),
+            [
+                format!("profiler: cannot write profile to {}: {reason}", path("p.json")),
+                format!("profiler: cannot write folded stacks to {}: {reason}", path("p.folded")),
+                format!("profiler: skipped flame graph {}: nothing to draw, no stage has any self time", path("p.svg")),
+            ]
+        );
+        assert_eq!(files_in(&dir), ["a-file"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

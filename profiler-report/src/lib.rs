@@ -4,7 +4,9 @@
 //! Call [`dump`] once at the end of `main`. When profiling is on (`PROFILE=1`, see
 //! [`profiler_core`]) it prints the report to stderr and writes the JSON profile to
 //! `$PROFILE_OUTPUT`, or to `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json` (default
-//! directory `profiles`); when it is off, it does nothing at all.
+//! directory `profiles`), plus the visual formats `PROFILE_FORMAT` asks for next to it
+//! (`PROFILE_FORMAT=text,json,folded,svg,chrome,speedscope,html`; see [`OutputFormat`]); when
+//! it is off, it does nothing at all.
 //!
 //! ```no_run
 //! // In `main`:
@@ -24,11 +26,24 @@
 //!    recommendations ([`recommend`]) and the profiler's own overhead ([`overhead`]).
 //! 2. [`render_report`] (text) and [`Profile::new`](json::Profile::new) (JSON, schema in
 //!    `docs/json-schema.md`) render it; [`save_json`] writes it.
-//! 3. [`read_profile`] reads a saved profile back; [`compare`](compare::compare) and
-//!    [`merge`](merge::merge) work on saved profiles. The `profiler-report` command line
-//!    (`show`, `compare`, `merge`) is built on these.
+//! 3. The visual formats render the snapshot: [`folded`] stacks, the SVG [`flame`] graph, the
+//!    [`chrome`] trace of recorded events (Perfetto), [`speedscope`] JSON and the
+//!    self-contained [`html`] report. [`Renderer`] renders any [`OutputFormat`] of a snapshot,
+//!    the same way for [`dump`] and for `profiler-report convert`.
+//! 4. [`read_profile`] reads a saved profile back (events included);
+//!    [`compare`](compare::compare) and [`merge`](merge::merge) work on saved profiles. The
+//!    `profiler-report` command line (`show`, `compare`, `merge`, `convert`) is built on these.
 //!
 //! [`ReportOptions`] holds the options, from code or from the `PROFILE_*` variables.
+//!
+//! # Layout
+//!
+//! - `analysis`, `severity`, `trend`, `recommend`, `overhead`, `stats`: the analysis.
+//! - `format/`: `text` and `json`, and the visual formats `folded`, `flame`, `chrome`,
+//!   `speedscope` and `html` (with its page's `html/report.css` and `html/report.js`).
+//! - `render`: [`Renderer`], every format of one snapshot; `dump`: [`dump`] and the file
+//!   writing; `options`: [`ReportOptions`] and [`OutputFormat`].
+//! - `load`, `compare`, `merge`: saved profiles; `bin/profiler-report.rs`: the command line.
 //!
 //! # Profiled time and severity
 //!
@@ -50,6 +65,7 @@ mod options;
 mod output;
 pub mod overhead;
 pub mod recommend;
+mod render;
 pub mod severity;
 pub mod stats;
 #[cfg(test)]
@@ -58,13 +74,15 @@ pub mod trend;
 mod units;
 
 pub use analysis::{Analysis, analyze};
-pub use dump::{dump, dump_to, save_json, write_json, write_profile};
+pub use dump::{dump, dump_to, save_json, write_atomically, write_json, write_profile};
 pub use format::json::{self, render_json};
 pub use format::text::{render_report, render_text};
-pub use load::{LoadError, ProfileFileError, parse_profile, read_profile};
+pub use format::{chrome, flame, folded, html, speedscope};
+pub use load::{LoadError, ProfileFileError, parse_profile, read_profile, read_profile_text};
 pub use options::{
-    COMPENSATE_VAR, DEFAULT_MIN_CONFIDENCE, LIMIT_VAR, MIN_CONFIDENCE_VAR, OUTPUT_DIR_VAR, OUTPUT_VAR, ReportOptions,
-    SORT_VAR, SortKey, THRESHOLD_VAR,
+    COMPENSATE_VAR, DEFAULT_MIN_CONFIDENCE, FORMAT_VAR, LIMIT_VAR, MIN_CONFIDENCE_VAR, OUTPUT_DIR_VAR, OUTPUT_VAR,
+    OutputFormat, ReportOptions, SORT_VAR, SortKey, THRESHOLD_VAR,
 };
+pub use render::{Rendered, Renderer};
 pub use severity::Severity;
 pub use units::parse_duration_ns;

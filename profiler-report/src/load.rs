@@ -109,11 +109,21 @@ pub fn parse_profile(text: &str) -> Result<(Profile, Snapshot), LoadError> {
 /// }
 /// ```
 pub fn read_profile(path: &Path) -> Result<(Profile, Snapshot), ProfileFileError> {
+    read_profile_text(path).map(|(_, profile, snapshot)| (profile, snapshot))
+}
+
+/// Reads a profile file like [`read_profile`], and returns its text too (to embed it as it is,
+/// as `profiler-report convert --format html` does).
+///
+/// # Errors
+/// The file cannot be read or is not a valid profile; the error names the file.
+pub fn read_profile_text(path: &Path) -> Result<(String, Profile, Snapshot), ProfileFileError> {
     let fail = |error| ProfileFileError { path: path.to_owned(), error };
     let bytes = std::fs::read(path).map_err(|e| fail(LoadError::Read(e)))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| fail(LoadError::NotAProfile(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))))?;
-    parse_profile(&text).map_err(fail)
+    let (profile, snapshot) = parse_profile(&text).map_err(fail)?;
+    Ok((text, profile, snapshot))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! | `PROFILE_COMPENSATE`     | [`ReportOptions::compensate`]     | off                       |
 //! | `PROFILE_OUTPUT`         | [`ReportOptions::output`]         | unset                     |
 //! | `PROFILE_OUTPUT_DIR`     | [`ReportOptions::output_dir`]     | `profiles`                |
+//! | `PROFILE_FORMAT`         | [`ReportOptions::formats`]        | `text,json`               |
 //!
 //! An unset or empty variable means the default. A value that cannot be read gives one warning
 //! line on stderr naming the variable, the value and what is expected, and the default is
@@ -17,7 +18,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::SystemTime;
 
@@ -102,6 +103,146 @@ impl fmt::Display for SortKey {
     }
 }
 
+/// One output of a report: the text report on stderr, or one of the files written next to the
+/// JSON profile (see [`OutputFormat::path`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutputFormat {
+    /// The text report ([`render_report`](crate::render_report)), on stderr.
+    Text,
+    /// The JSON profile ([`json::Profile`](crate::json::Profile)), `<stem>.json`.
+    Json,
+    /// Folded stacks ([`folded`](crate::folded)), `<stem>.folded`.
+    Folded,
+    /// The SVG flame graph ([`flame`](crate::flame)), `<stem>.svg`.
+    Svg,
+    /// The Chrome trace of recorded events ([`chrome`](crate::chrome)), `<stem>.trace.json`.
+    Chrome,
+    /// The speedscope file ([`speedscope`](crate::speedscope)), `<stem>.speedscope.json`.
+    Speedscope,
+    /// The self-contained HTML report ([`html`](crate::html)), `<stem>.html`.
+    Html,
+}
+
+impl OutputFormat {
+    /// Every format, in the order of [`OutputFormat::as_str`]'s names: the order `dump` writes
+    /// them in.
+    pub const ALL: [Self; 7] =
+        [Self::Text, Self::Json, Self::Folded, Self::Svg, Self::Chrome, Self::Speedscope, Self::Html];
+
+    /// What [`dump`](crate::dump) produces when `PROFILE_FORMAT` is unset: the text report
+    /// and the JSON profile.
+    pub const DEFAULT: [Self; 2] = [Self::Text, Self::Json];
+
+    /// The format's name in `PROFILE_FORMAT` and `profiler-report convert --format`: `text`,
+    /// `json`, `folded`, `svg`, `chrome`, `speedscope` or `html`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+            Self::Folded => "folded",
+            Self::Svg => "svg",
+            Self::Chrome => "chrome",
+            Self::Speedscope => "speedscope",
+            Self::Html => "html",
+        }
+    }
+
+    /// What the output is called in the lines announcing it: `report`, `profile`, `folded
+    /// stacks`, `flame graph`, `chrome trace`, `speedscope profile` or `HTML report`.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Text => "report",
+            Self::Json => "profile",
+            Self::Folded => "folded stacks",
+            Self::Svg => "flame graph",
+            Self::Chrome => "chrome trace",
+            Self::Speedscope => "speedscope profile",
+            Self::Html => "HTML report",
+        }
+    }
+
+    /// The end of the format's file name after the stem: `.json`, `.folded`, `.svg`,
+    /// `.trace.json`, `.speedscope.json` or `.html`; `None` for the text report, which goes to
+    /// stderr.
+    #[must_use]
+    pub fn suffix(self) -> Option<&'static str> {
+        match self {
+            Self::Text => None,
+            Self::Json => Some(".json"),
+            Self::Folded => Some(".folded"),
+            Self::Svg => Some(".svg"),
+            Self::Chrome => Some(".trace.json"),
+            Self::Speedscope => Some(".speedscope.json"),
+            Self::Html => Some(".html"),
+        }
+    }
+
+    /// The file this format goes to when the JSON profile goes to `json_path`: `json_path`
+    /// itself for [`Json`](Self::Json), else the stem plus [`suffix`](Self::suffix), the stem
+    /// being `json_path` without its extension when that is `.json` (any case) and all of it
+    /// otherwise. `None` for [`Text`](Self::Text).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use profiler_report::OutputFormat;
+    ///
+    /// let json = Path::new("profiles/run.json");
+    /// assert_eq!(OutputFormat::Chrome.path(json).unwrap(), Path::new("profiles/run.trace.json"));
+    /// assert_eq!(OutputFormat::Html.path(Path::new("out/run")).unwrap(), Path::new("out/run.html"));
+    /// assert_eq!(OutputFormat::Text.path(json), None);
+    /// ```
+    #[must_use]
+    pub fn path(self, json_path: &Path) -> Option<PathBuf> {
+        let suffix = self.suffix()?;
+        if self == Self::Json {
+            return Some(json_path.to_owned());
+        }
+        let is_json = json_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let mut path = if is_json { json_path.with_extension("") } else { json_path.to_owned() }.into_os_string();
+        path.push(suffix);
+        Some(PathBuf::from(path))
+    }
+
+    /// Reads a comma-separated list of format names (case does not matter, blanks and empty
+    /// items are ignored), deduplicated and in the order of [`ALL`](Self::ALL). Returns the
+    /// formats and the names that are not formats, in the order given.
+    #[must_use]
+    pub fn parse_list(text: &str) -> (Vec<Self>, Vec<String>) {
+        let mut formats = Vec::new();
+        let mut unknown = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            match item.parse::<Self>() {
+                Ok(format) => formats.push(format),
+                Err(_) => unknown.push(item.to_owned()),
+            }
+        }
+        formats.sort_unstable();
+        formats.dedup();
+        (formats, unknown)
+    }
+}
+
+impl FromStr for OutputFormat {
+    type Err = String;
+
+    /// A format's name, in any case.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| "expected text, json, folded, svg, chrome, speedscope or html".to_owned())
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Recommendations below this confidence are not shown unless configured otherwise.
 pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.6;
 
@@ -133,6 +274,10 @@ pub struct ReportOptions {
     /// Directory of `profile-<UTC time>-<pid>.json` when `output` is `None`
     /// (`PROFILE_OUTPUT_DIR`, default `profiles`).
     pub output_dir: PathBuf,
+    /// What [`dump`](crate::dump) produces (`PROFILE_FORMAT`, a comma-separated list; default
+    /// `text,json`): the text report on stderr and files next to the JSON profile, named by
+    /// [`OutputFormat::path`]. Written in the order of [`OutputFormat::ALL`].
+    pub formats: Vec<OutputFormat>,
     /// Cores to assume for the "spread over the cores" bound of recommendations; `None` asks
     /// [`std::thread::available_parallelism`] at analysis time. No variable: set it in code for
     /// reproducible reports.
@@ -152,6 +297,7 @@ impl Default for ReportOptions {
             compensate: false,
             output: None,
             output_dir: PathBuf::from(output::DEFAULT_DIR),
+            formats: OutputFormat::DEFAULT.to_vec(),
             cores: None,
             program: None,
         }
@@ -172,6 +318,8 @@ pub const COMPENSATE_VAR: &str = "PROFILE_COMPENSATE";
 pub const OUTPUT_VAR: &str = "PROFILE_OUTPUT";
 /// See [`ReportOptions::output_dir`].
 pub const OUTPUT_DIR_VAR: &str = "PROFILE_OUTPUT_DIR";
+/// See [`ReportOptions::formats`].
+pub const FORMAT_VAR: &str = "PROFILE_FORMAT";
 
 impl ReportOptions {
     /// The options from the `PROFILE_*` environment variables, printing one warning line on
@@ -234,6 +382,23 @@ impl ReportOptions {
         options.output = var(OUTPUT_VAR).filter(|v| !v.is_empty()).map(PathBuf::from);
         if let Some(dir) = var(OUTPUT_DIR_VAR).filter(|v| !v.is_empty()) {
             options.output_dir = PathBuf::from(dir);
+        }
+        if let Some(value) = text(FORMAT_VAR) {
+            let (formats, unknown) = OutputFormat::parse_list(&value);
+            if !unknown.is_empty() {
+                let names = unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+                let what = if unknown.len() == 1 { "unknown format" } else { "unknown formats" };
+                let fallback = match (formats.is_empty(), unknown.len()) {
+                    (true, _) => "using text,json",
+                    (false, 1) => "ignoring it",
+                    (false, _) => "ignoring them",
+                };
+                let expected = format!("{what} {names}; expected text, json, folded, svg, chrome, speedscope or html");
+                warn(FORMAT_VAR, &value, &expected, fallback);
+            }
+            if !formats.is_empty() {
+                options.formats = formats;
+            }
         }
         (options, warnings)
     }
@@ -324,8 +489,10 @@ mod tests {
             ("PROFILE_COMPENSATE", "yes"),
             ("PROFILE_OUTPUT", "out/p.json"),
             ("PROFILE_OUTPUT_DIR", "elsewhere"),
+            ("PROFILE_FORMAT", "json,html"),
         ]);
         assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(options.formats, [OutputFormat::Json, OutputFormat::Html]);
         assert_eq!(options.sort, SortKey::P99);
         assert_eq!(options.limit, Some(5));
         assert_eq!(options.threshold_ns, 500_000);
@@ -386,6 +553,94 @@ mod tests {
         assert_eq!(options.output_path(created, 7), PathBuf::from("/tmp/runs/profile-20261121T171900Z-7.json"));
         options.output = Some(PathBuf::from("p.json"));
         assert_eq!(options.output_path(created, 7), PathBuf::from("p.json"));
+    }
+
+    #[test]
+    fn formats_are_a_comma_list_in_any_case_with_blanks_ignored() {
+        use OutputFormat::{Chrome, Html, Json, Text};
+        assert_eq!(from(&[]).0.formats, [Text, Json], "default: text and JSON");
+        let (options, warnings) = from(&[("PROFILE_FORMAT", " HTML, ,json,,Chrome ,json ")]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(options.formats, [Json, Chrome, Html], "deduplicated, in the order of ALL");
+        let (options, _) = from(&[("PROFILE_FORMAT", "html,speedscope,chrome,svg,folded,json,text")]);
+        assert_eq!(options.formats, OutputFormat::ALL);
+        for blank in ["", " ", " , ,"] {
+            let (options, warnings) = from(&[("PROFILE_FORMAT", blank)]);
+            assert_eq!((options.formats, warnings), (vec![Text, Json], vec![]), "{blank:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_formats_are_named_in_one_warning_line_and_the_rest_kept() {
+        let expected = "expected text, json, folded, svg, chrome, speedscope or html";
+        let (options, warnings) = from(&[("PROFILE_FORMAT", "bogus,json")]);
+        assert_eq!(options.formats, [OutputFormat::Json]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "profiler: PROFILE_FORMAT=\"bogus,json\" is not understood (unknown format \"bogus\"; {expected}); ignoring it"
+            )]
+        );
+        let (options, warnings) = from(&[("PROFILE_FORMAT", "bogus, SVG,pdf")]);
+        assert_eq!(options.formats, [OutputFormat::Svg]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "profiler: PROFILE_FORMAT=\"bogus, SVG,pdf\" is not understood (unknown formats \"bogus\", \"pdf\"; {expected}); ignoring them"
+            )]
+        );
+        let (options, warnings) = from(&[("PROFILE_FORMAT", "bogus")]);
+        assert_eq!(options.formats, OutputFormat::DEFAULT);
+        assert_eq!(
+            warnings,
+            [format!(
+                "profiler: PROFILE_FORMAT=\"bogus\" is not understood (unknown format \"bogus\"; {expected}); using text,json"
+            )]
+        );
+    }
+
+    #[test]
+    fn format_names_read_back_in_any_case() {
+        for format in OutputFormat::ALL {
+            assert_eq!(format.as_str().parse::<OutputFormat>(), Ok(format));
+            assert_eq!(format.as_str().to_uppercase().parse::<OutputFormat>(), Ok(format));
+            assert_eq!(format.to_string(), format.as_str());
+        }
+        assert!("pdf".parse::<OutputFormat>().is_err());
+        assert!("".parse::<OutputFormat>().is_err());
+    }
+
+    #[test]
+    fn every_file_shares_the_stem_of_the_json_profile() {
+        let paths = |json: &str| -> Vec<Option<PathBuf>> {
+            OutputFormat::ALL.iter().map(|f| f.path(Path::new(json))).collect()
+        };
+        let some = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(
+            paths("profiles/profile-20261121T171900Z-4242.json"),
+            [
+                None,
+                some("profiles/profile-20261121T171900Z-4242.json"),
+                some("profiles/profile-20261121T171900Z-4242.folded"),
+                some("profiles/profile-20261121T171900Z-4242.svg"),
+                some("profiles/profile-20261121T171900Z-4242.trace.json"),
+                some("profiles/profile-20261121T171900Z-4242.speedscope.json"),
+                some("profiles/profile-20261121T171900Z-4242.html"),
+            ]
+        );
+        // Only a `.json` extension (any case) is taken off; the JSON goes exactly where asked.
+        assert_eq!(OutputFormat::Html.path(Path::new("out/RUN.JSON")), some("out/RUN.html"));
+        assert_eq!(OutputFormat::Json.path(Path::new("out/run")), some("out/run"));
+        assert_eq!(OutputFormat::Svg.path(Path::new("out/run")), some("out/run.svg"));
+        assert_eq!(OutputFormat::Folded.path(Path::new("run.v2.txt")), some("run.v2.txt.folded"));
+        assert_eq!(OutputFormat::Chrome.path(Path::new("p.json")), some("p.trace.json"));
+        // No two formats share a file, whatever the JSON's name.
+        for json in ["p.json", "p", "p.trace.json", "p.speedscope.json", "p.html"] {
+            let mut all: Vec<PathBuf> = paths(json).into_iter().flatten().collect();
+            all.sort();
+            all.dedup();
+            assert_eq!(all.len(), 6, "{json}: {all:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use profiler_core::{CounterSnapshot, Histogram, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, TreeNode};
+use profiler_core::{
+    CounterSnapshot, Event, Histogram, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, ThreadEvents,
+    TreeNode,
+};
 
 use crate::ReportOptions;
 
@@ -218,5 +221,24 @@ pub(crate) fn full_snapshot() -> Snapshot {
     snapshot.stages[3].self_ns = 111_000_000;
     snapshot.tree[3].self_ns = 111_000_000;
     snapshot.tree[4] = TreeNode { calls: 200_000, total_ns: 9_000_000, self_ns: 9_000_000, ..snapshot.tree[4].clone() };
+    snapshot
+}
+
+/// [`synthetic_snapshot`] with a short timeline on two threads, as a traced run
+/// (`PROFILE_TRACE=1`) records it: thread 1 calls `main` { `app::pipeline::parse_document` {
+/// `render` } }, thread 2 one `app::pipeline::parse_document` and dropped 7 older events.
+/// Stage indices are the snapshot's: 0 main, 1 parse_document, 2 render.
+pub(crate) fn traced_snapshot() -> Snapshot {
+    let mut snapshot = synthetic_snapshot();
+    let event = |stage, start_ns, duration_ns, depth| Event { stage, start_ns, duration_ns, depth };
+    snapshot.events = vec![
+        ThreadEvents {
+            thread: 1,
+            dropped: 0,
+            events: vec![event(0, 1_000, 900_000, 1), event(1, 2_500, 300_250, 2), event(2, 3_000, 150_000, 3)],
+        },
+        ThreadEvents { thread: 2, dropped: 7, events: vec![event(1, 5_000, 1_234, 1)] },
+    ];
+    snapshot.dropped_events = 7;
     snapshot
 }

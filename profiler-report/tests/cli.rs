@@ -8,11 +8,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use profiler_core::{Histogram, Snapshot};
+use profiler_core::{Event, Histogram, Snapshot, ThreadEvents};
 use profiler_report::compare::{CompareOptions, compare, render_comparison};
+use profiler_report::folded::{parse_folded, render_folded, stacks};
 use profiler_report::json::Profile;
 use profiler_report::merge::merge_profiles;
-use profiler_report::{ReportOptions, SortKey, analyze, read_profile, render_report};
+use profiler_report::{ReportOptions, SortKey, analyze, read_profile, read_profile_text, render_report, speedscope};
+use serde_json::Value;
 
 /// A complete profile written by this version (the JSON golden file).
 fn golden() -> PathBuf {
@@ -118,6 +120,7 @@ fn help_prints_the_usage() {
         assert!(text.contains("profiler-report show FILE.json"), "{text}");
         assert!(text.contains("profiler-report compare BASE.json NEW.json"), "{text}");
         assert!(text.contains("-o OUT.json"), "{text}");
+        assert!(text.contains("profiler-report convert FILE.json --format FORMAT [-o OUT]"), "{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 100));
     }
 }
@@ -262,6 +265,8 @@ fn bad_files_are_named_with_what_is_wrong() {
         assert_bad_input(&run_paths("compare", &[&good, path], &[]), path, what);
         assert_bad_input(&run_paths("compare", &[path, &good], &["--fail-above", "10"]), path, what);
         assert_bad_input(&run_paths("merge", &[&good, path], &["-o", out]), path, what);
+        assert_bad_input(&run_paths("convert", &[path], &["--format", "html", "-o", out]), path, what);
+        assert_bad_input(&run_paths("convert", &[path], &["--format", "folded"]), path, what);
         assert!(!Path::new(out).exists(), "no output after a bad input");
     }
 }
@@ -279,4 +284,170 @@ fn an_unwritable_merge_output_is_one_line_too() {
         err.starts_with(&format!("profiler-report: {}: cannot write the merged profile: ", out.display())),
         "{err}"
     );
+}
+
+/// The golden profile's snapshot with a timeline on two threads, as a run with
+/// `PROFILE_TRACE=1` records it; thread 2 dropped 3 older events.
+fn traced() -> Snapshot {
+    let (_, mut snapshot) = read_profile(&golden()).unwrap();
+    let index = |name: &str| snapshot.stages.iter().position(|s| s.name == name).unwrap();
+    let (main, parse, render) = (index("main"), index("app::pipeline::parse_document"), index("render"));
+    let event = |stage, start_ns, duration_ns, depth| Event { stage, start_ns, duration_ns, depth };
+    snapshot.events = vec![
+        ThreadEvents {
+            thread: 1,
+            dropped: 0,
+            events: vec![
+                event(main, 1_000, 900_000, 1),
+                event(parse, 2_500, 300_000, 2),
+                event(render, 3_000, 150_000, 3),
+            ],
+        },
+        ThreadEvents { thread: 2, dropped: 3, events: vec![event(parse, 5_000, 1_234, 1)] },
+    ];
+    snapshot.dropped_events = 3;
+    snapshot
+}
+
+/// Runs `convert FILE --format FORMAT` and returns its stdout, checking that it succeeded.
+fn convert_to_stdout(path: &Path, format: &str) -> String {
+    let output = run_paths("convert", &[path], &["--format", format]);
+    assert_eq!(output.status.code(), Some(0), "{format}: {}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn convert_renders_every_format_of_a_traced_profile() {
+    let scratch = Scratch::new("convert");
+    let path = write_snapshot(&scratch, "traced.json", &traced());
+    let (text, _, snapshot) = read_profile_text(&path).unwrap();
+    assert_eq!(snapshot.events, traced().events, "the saved profile keeps the events");
+
+    assert_eq!(convert_to_stdout(&path, "json"), text, "json: the file as it is");
+    assert_eq!(convert_to_stdout(&path, "text"), stdout(&run_paths("show", &[&path], &[])), "text: as `show`");
+
+    let folded = parse_folded(&convert_to_stdout(&path, "folded")).unwrap();
+    assert_eq!(folded, parse_folded(&render_folded(&stacks(&snapshot))).unwrap());
+    assert_eq!(folded.iter().map(|s| s.self_ns).sum::<u64>(), snapshot.profiled_ns());
+
+    let svg = convert_to_stdout(&path, "svg");
+    assert!(svg.contains("<svg") && svg.contains("render"), "{}", &svg[..svg.len().min(300)]);
+    assert_eq!(convert_to_stdout(&path, "SVG"), svg, "names in any case");
+
+    let trace: Value = serde_json::from_str(&convert_to_stdout(&path, "chrome")).unwrap();
+    assert_eq!(trace["otherData"]["dropped_events"], 3);
+    let complete: Vec<(&str, u64, f64, f64)> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap(),
+                e["tid"].as_u64().unwrap(),
+                e["ts"].as_f64().unwrap(),
+                e["dur"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        complete,
+        [
+            ("main", 1, 1.0, 900.0),
+            ("app::pipeline::parse_document", 1, 2.5, 300.0),
+            ("render", 1, 3.0, 150.0),
+            ("app::pipeline::parse_document", 2, 5.0, 1.234)
+        ]
+    );
+
+    let file: Value = serde_json::from_str(&convert_to_stdout(&path, "speedscope")).unwrap();
+    assert_eq!(file["$schema"], speedscope::SCHEMA);
+    let profiles: Vec<(&str, &str)> = file["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["type"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        profiles,
+        [
+            ("sampled", "call tree (self time)"),
+            ("evented", "thread 1"),
+            ("evented", "thread 2 (3 oldest events dropped)")
+        ]
+    );
+    assert_eq!(file["profiles"][1]["events"].as_array().unwrap().len(), 6, "three calls open and close");
+    assert_eq!(file["name"], "stage profile of pipeline-demo");
+
+    let page = convert_to_stdout(&path, "html");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for stage in &snapshot.stages {
+        assert!(page.contains(&format!("\"name\": \"{}\"", stage.name)), "{} not in the page", stage.name);
+    }
+    assert!(page.contains(text.trim()), "the file's JSON is embedded as it is");
+    assert!(page.contains("\"events\": {"), "with the timeline");
+}
+
+#[test]
+fn convert_writes_to_o_and_names_the_file() {
+    let scratch = Scratch::new("convert-o");
+    let out = scratch.path("out/nested/run.trace.json");
+    let output = run_paths("convert", &[&golden()], &["--format", "chrome", "-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("wrote chrome trace to {} (no events: run with PROFILE_TRACE=1)\n", out.display())
+    );
+    assert_eq!(stderr(&output), "");
+    let trace: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(trace["otherData"]["note"].as_str().unwrap().contains("PROFILE_TRACE=1"));
+    assert_eq!(fs::read_dir(out.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+
+    // `-o -` and no `-o` both print to stdout; a remark then goes to stderr.
+    let (_, snapshot) = read_profile(&golden()).unwrap();
+    let dash = run_paths("convert", &[&golden()], &["--format=folded", "-o", "-"]);
+    assert_eq!((dash.status.code(), stdout(&dash)), (Some(0), render_folded(&stacks(&snapshot))));
+    let chrome = run_paths("convert", &[&golden()], &["--format", "chrome"]);
+    assert_eq!(stderr(&chrome), "profiler-report: chrome trace: no events: run with PROFILE_TRACE=1\n");
+    assert!(stdout(&chrome).starts_with("{\"displayTimeUnit\""));
+}
+
+#[test]
+fn convert_refuses_unknown_formats_and_empty_flame_graphs() {
+    let usage =
+        "usage: profiler-report convert FILE.json --format text|json|folded|svg|chrome|speedscope|html [-o OUT]";
+    let golden = golden();
+    let cases: [(&[&str], String); 4] = [
+        (&["--format", "pdf"], format!("profiler-report: unknown format `pdf`; {usage}\n")),
+        (&["--format=", "-o", "x"], format!("profiler-report: unknown format ``; {usage}\n")),
+        (&[], format!("profiler-report: `convert` needs --format; {usage}\n")),
+        (&["--format"], "profiler-report: --format needs a value\n".to_owned()),
+    ];
+    for (extra, expected) in cases {
+        let output = run_paths("convert", &[&golden], extra);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert_eq!((stdout(&output), stderr(&output)), (String::new(), expected), "{extra:?}");
+    }
+    let output = run(&["convert", "--format", "svg"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("`convert` needs one profile"), "{}", stderr(&output));
+
+    // A profile without self time has no flame graph: one line, nothing written.
+    let scratch = Scratch::new("convert-empty");
+    let (_, mut snapshot) = read_profile(&golden).unwrap();
+    for node in &mut snapshot.tree {
+        node.self_ns = 0;
+    }
+    let path = write_snapshot(&scratch, "flat.json", &snapshot);
+    let out = scratch.path("flat.svg");
+    let output = run_paths("convert", &[&path], &["--format", "svg", "-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "profiler-report: {}: no flame graph to write: nothing to draw, no stage has any self time\n",
+            path.display()
+        )
+    );
+    assert!(!out.exists());
 }

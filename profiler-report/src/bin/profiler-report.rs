@@ -1,19 +1,27 @@
-//! `profiler-report`: re-render, compare and merge saved profiles of the stage profiler.
+//! `profiler-report`: re-render, convert, compare and merge saved profiles of the stage
+//! profiler.
 //!
 //! Run `profiler-report --help` for the usage. Exit codes: 0 on success, 1 when `compare
 //! --fail-above` finds a regression, 2 for bad usage or a bad input file (one line on stderr
 //! naming the file and what is wrong).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use profiler_report::compare::{CompareOptions, Metric, compare, render_comparison};
 use profiler_report::merge::merge_profiles;
-use profiler_report::{ReportOptions, SortKey, analyze, parse_duration_ns, read_profile, render_report, write_profile};
+use profiler_report::{
+    OutputFormat, Rendered, Renderer, ReportOptions, SortKey, analyze, parse_duration_ns, read_profile,
+    read_profile_text, render_report, write_atomically, write_profile,
+};
+
+/// The usage line of `convert`, also printed when the format is missing or unknown.
+const CONVERT_USAGE: &str =
+    "usage: profiler-report convert FILE.json --format text|json|folded|svg|chrome|speedscope|html [-o OUT]";
 
 const USAGE: &str = "\
-profiler-report: re-render, compare and merge saved profiles of the stage profiler
+profiler-report: re-render, convert, compare and merge saved profiles of the stage profiler
 
 usage:
   profiler-report show FILE.json [options]
@@ -37,6 +45,19 @@ usage:
       merge profiles of several processes or machines into one (exact counts and
       percentiles from the merged histograms)
 
+  profiler-report convert FILE.json --format FORMAT [-o OUT]
+      render a saved profile as PROFILE_FORMAT does at the end of a run; FORMAT is one of
+        text        the text report, with the saved analysis settings, without colour
+        json        the profile itself, unchanged
+        folded      folded stacks (inferno-flamegraph, flamegraph.pl)
+        svg         SVG flame graph (any browser)
+        chrome      Chrome trace of the recorded calls (ui.perfetto.dev, chrome://tracing);
+                    without events unless the run had PROFILE_TRACE=1
+        speedscope  speedscope JSON (speedscope.app); timelines when calls were recorded
+        html        self-contained HTML report (any browser, offline)
+      -o, --output OUT      write to OUT through a temporary file, creating parent
+                            directories (default, or `-o -`: standard output)
+
 exit codes: 0 success, 1 compare --fail-above tripped, 2 bad usage or bad input
 ";
 
@@ -56,7 +77,9 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<ExitCode, Failure> {
     let Some((command, rest)) = args.split_first() else {
-        return Err(Failure("no command given; expected `show`, `compare` or `merge` (see --help)".to_owned()));
+        return Err(Failure(
+            "no command given; expected `show`, `compare`, `merge` or `convert` (see --help)".to_owned(),
+        ));
     };
     match command.as_str() {
         "-h" | "--help" | "help" => {
@@ -66,7 +89,10 @@ fn run(args: &[String]) -> Result<ExitCode, Failure> {
         "show" => show(rest),
         "compare" => compare_command(rest),
         "merge" => merge(rest),
-        other => Err(Failure(format!("unknown command `{other}`; expected `show`, `compare` or `merge` (see --help)"))),
+        "convert" => convert(rest),
+        other => Err(Failure(format!(
+            "unknown command `{other}`; expected `show`, `compare`, `merge` or `convert` (see --help)"
+        ))),
     }
 }
 
@@ -182,8 +208,7 @@ fn show(args: &[String]) -> Result<ExitCode, Failure> {
         min_confidence: args.value("--min-confidence", confidence)?.unwrap_or(profile.analysis.min_confidence),
         compensate: args.flag("--compensate") || profile.analysis.compensated,
         cores: Some(args.value("--cores", positive)?.unwrap_or(profile.analysis.cores.max(1))),
-        program: Some(profile.program.clone()),
-        ..ReportOptions::default()
+        ..saved_options(&profile)
     };
     let colour = colour.unwrap_or_else(|| {
         std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
@@ -233,5 +258,61 @@ fn merge(args: &[String]) -> Result<ExitCode, Failure> {
         merged.stages.len(),
         output.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The options a profile was analysed with: its program, minimum confidence, compensation and
+/// cores.
+fn saved_options(profile: &profiler_report::json::Profile) -> ReportOptions {
+    ReportOptions {
+        min_confidence: profile.analysis.min_confidence,
+        compensate: profile.analysis.compensated,
+        cores: Some(profile.analysis.cores.max(1)),
+        program: Some(profile.program.clone()),
+        ..ReportOptions::default()
+    }
+}
+
+fn convert(args: &[String]) -> Result<ExitCode, Failure> {
+    let args = Args::parse("convert", args, &[], &["--format", "-o", "--output"])?;
+    let files = args.files(1..=1, "one profile: FILE.json")?;
+    let format = match args.value("--format", |s| Ok(s.to_owned()))? {
+        None => return Err(Failure(format!("`convert` needs --format; {CONVERT_USAGE}"))),
+        Some(name) => {
+            name.parse::<OutputFormat>().map_err(|_| Failure(format!("unknown format `{name}`; {CONVERT_USAGE}")))?
+        }
+    };
+    let output = args
+        .value("-o", |s| Ok(PathBuf::from(s)))?
+        .or(args.value("--output", |s| Ok(PathBuf::from(s)))?)
+        .filter(|path| path.as_os_str() != "-");
+    let (text, profile, snapshot) = read_profile_text(&files[0]).map_err(|error| Failure(error.to_string()))?;
+    let options = saved_options(&profile);
+    let renderer = Renderer::new(&snapshot, &options).with_clock(&profile.clock).with_profile_json(text);
+    let what = format.describe();
+    let (contents, remark) = match renderer.render(format, false) {
+        Ok(Rendered::Output { contents, remark }) => (contents, remark),
+        Ok(Rendered::Skipped { reason }) => {
+            return Err(Failure(format!("{}: no {what} to write: {reason}", files[0].display())));
+        }
+        Err(error) => return Err(Failure(format!("{}: cannot render the {what}: {error}", files[0].display()))),
+    };
+    if let Some(path) = output {
+        write_atomically(&path, contents.as_bytes())
+            .map_err(|error| Failure(format!("{}: cannot write the {what}: {error}", path.display())))?;
+        match remark {
+            Some(remark) => println!("wrote {what} to {} ({remark})", path.display()),
+            None => println!("wrote {what} to {}", path.display()),
+        }
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(contents.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|error| Failure(format!("cannot write the {what} to standard output: {error}")))?;
+        if let Some(remark) = remark {
+            eprintln!("profiler-report: {what}: {remark}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

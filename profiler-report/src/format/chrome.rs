@@ -74,24 +74,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::test_data::synthetic_snapshot;
-
-    /// The synthetic snapshot with a short timeline on two threads (stage indices as in
-    /// `test_data`: 0 main, 1 parse_document, 2 render).
-    fn traced_snapshot() -> Snapshot {
-        let mut snapshot = synthetic_snapshot();
-        let event = |stage, start_ns, duration_ns, depth| Event { stage, start_ns, duration_ns, depth };
-        snapshot.events = vec![
-            ThreadEvents {
-                thread: 1,
-                dropped: 0,
-                events: vec![event(0, 1_000, 900_000, 1), event(1, 2_500, 300_250, 2), event(2, 3_000, 150_000, 3)],
-            },
-            ThreadEvents { thread: 2, dropped: 7, events: vec![event(1, 5_000, 1_234, 1)] },
-        ];
-        snapshot.dropped_events = 7;
-        snapshot
-    }
+    use crate::test_data::{synthetic_snapshot, traced_snapshot};
 
     #[test]
     fn chrome_trace_matches_the_golden_file() {

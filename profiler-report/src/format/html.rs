@@ -256,11 +256,12 @@ mod tests {
         profiler_core::Snapshot { stages, tree, ..template }
     }
 
-    /// `"events"` in the proposed shape with `threads` threads of `per_thread` calls each: groups
-    /// of one call with three nested ones, 5 µs apart, stages cycling through `stages`.
+    /// `"events"` as the JSON profile writes them (`docs/json-schema.md`), with `threads` threads
+    /// of `per_thread` calls each: groups of one call with three nested ones, 5 µs apart, stages
+    /// cycling through `stages`.
     fn events_json(threads: usize, per_thread: usize, stages: usize) -> String {
         let mut out = String::with_capacity(threads * per_thread * 24 + 256);
-        out.push_str("{\"threads\": [");
+        out.push_str("{\"dropped\": 0, \"threads\": [");
         for t in 0..threads {
             let sep = if t == 0 { "" } else { "," };
             let _ = write!(out, "{sep}\n{{\"id\": {}, \"name\": \"worker-{t}\", \"dropped\": 0, \"events\": [", t + 1);
@@ -268,9 +269,9 @@ mod tests {
                 let start = g as u64 * 5_000 + t as u64 * 700;
                 let stage = (g * 4 + t) % stages;
                 let sep = if g == 0 { "" } else { "," };
-                let _ = write!(out, "{sep}[{stage},{start},4000]");
+                let _ = write!(out, "{sep}[{stage},{start},4000,1]");
                 for c in 0..3u64 {
-                    let _ = write!(out, ",[{},{},1000]", (stage + 1 + c as usize) % stages, start + 100 + c * 1_200);
+                    let _ = write!(out, ",[{},{},1000,2]", (stage + 1 + c as usize) % stages, start + 100 + c * 1_200);
                 }
             }
             out.push_str("]}");
@@ -359,20 +360,21 @@ mod tests {
         std::fs::write(out, render_html(&json, Some(&svg))).unwrap();
     }
 
-    /// Events in the proposed shape: per thread, `[stage index into "stages", start_ns, dur_ns]`.
+    /// Events as the JSON profile writes them: per thread, `[stage index into "stages",
+    /// start_ns, duration_ns, depth]`.
     fn synthetic_events() -> Value {
         // JSON stage order: main, parse_document, fetch, render, tiny.
-        let mut main = vec![serde_json::json!([0, 0, 820_000_000])];
+        let mut main = vec![serde_json::json!([0, 0, 820_000_000, 1])];
         for i in 0..20u64 {
             let start = 10_000_000 + i * 15_000_000;
-            main.push(serde_json::json!([1, start, 12_000_000]));
-            main.push(serde_json::json!([3, start + 2_000_000, 6_000_000]));
+            main.push(serde_json::json!([1, start, 12_000_000, 2]));
+            main.push(serde_json::json!([3, start + 2_000_000, 6_000_000, 3]));
         }
-        main.push(serde_json::json!([2, 400_000_000, 200_000_000]));
-        main.push(serde_json::json!([4, 450_000_000, 300]));
+        main.push(serde_json::json!([2, 400_000_000, 200_000_000, 2]));
+        main.push(serde_json::json!([4, 450_000_000, 300, 3]));
         let worker: Vec<Value> =
-            (0..40u64).map(|i| serde_json::json!([1, 5_000_000 + i * 20_000_000, 9_000_000])).collect();
-        serde_json::json!({"threads": [
+            (0..40u64).map(|i| serde_json::json!([1, 5_000_000 + i * 20_000_000, 9_000_000, 1])).collect();
+        serde_json::json!({"dropped": 1250, "threads": [
             {"id": 1, "name": "main", "dropped": 0, "events": main},
             {"id": 2, "name": "worker-1", "dropped": 1250, "events": worker},
         ]})

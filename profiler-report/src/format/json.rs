@@ -66,6 +66,38 @@ pub struct Profile {
     pub trends: Vec<Trend>,
     /// Recommendations at or above the minimum confidence, most important first.
     pub recommendations: Vec<Recommendation>,
+    /// Every recorded call as a timed event, per thread: present only when the program ran
+    /// with tracing on (`PROFILE_TRACE=1`) and events were recorded or dropped. Optional and
+    /// additive: profiles without it are still schema version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Events>,
+}
+
+/// The timed events of a traced run: `{"dropped": N, "threads": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Events {
+    /// Events lost to the bounds over the whole run: overwritten in full rings plus those of
+    /// exited threads dropped to bound memory (see [`Snapshot::dropped_events`]).
+    pub dropped: u64,
+    /// The threads that kept events, by thread number.
+    pub threads: Vec<ThreadEvents>,
+}
+
+/// The events one thread kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadEvents {
+    /// The thread's number in the process (1 for the first thread that recorded).
+    pub id: u32,
+    /// The thread's name in timelines: `thread <id>`.
+    #[serde(default)]
+    pub name: String,
+    /// Oldest events of this thread overwritten because its ring was full.
+    #[serde(default)]
+    pub dropped: u64,
+    /// The events by start time, each `[stage, start_ns, duration_ns, depth]`: `stage` is an
+    /// index into the profile's `stages` array, `start_ns` nanoseconds since the profiler
+    /// started, `depth` the nesting depth on the thread (1 outside any stage).
+    pub events: Vec<(usize, u64, u64, u32)>,
 }
 
 /// The settings the analysis fields of a profile were computed with.
@@ -325,6 +357,7 @@ impl Profile {
                 .collect(),
             trends: analysis.trends.clone(),
             recommendations: analysis.recommendations.clone(),
+            events: events(snapshot, analysis),
         }
     }
 
@@ -335,14 +368,15 @@ impl Profile {
     }
 
     /// Rebuilds the snapshot the profile was made from: every measured field (the analysis
-    /// fields are recomputed by [`analyze`], not read). Timed events (tracing) are not saved
-    /// in profiles, so the snapshot has none.
+    /// fields are recomputed by [`analyze`], not read), and the timed events of a traced run
+    /// (their stage indices mapped back to the snapshot's order of stages).
     ///
     /// # Errors
     /// The profile is inconsistent: a date that is not RFC 3339 UTC, two stages with one name,
     /// a histogram that is malformed or does not count the stage's calls, a tree node naming an
     /// unknown stage or with a parent that does not come before it, a negative or non-finite
-    /// overhead. The message names the offending field.
+    /// overhead, an event naming a stage index out of range. The message names the offending
+    /// field.
     pub fn to_snapshot(&self) -> Result<Snapshot, String> {
         let created_at = output::parse_rfc3339(&self.created_at).ok_or_else(|| {
             format!("`created_at` {:?} is not a UTC time such as 2026-11-21T17:19:00Z", self.created_at)
@@ -380,6 +414,17 @@ impl Profile {
         order.extend((0..self.stages.len()).filter(|&index| new_index[index].is_none()));
         let stages =
             order.iter().map(|&index| self.stages[index].to_stage_snapshot()).collect::<Result<Vec<_>, _>>()?;
+        let (events, dropped_events) = match &self.events {
+            None => (Vec::new(), 0),
+            Some(events) => {
+                // Profile index → snapshot index, the inverse of `order`.
+                let mut snapshot_index = vec![0; order.len()];
+                for (new, &index) in order.iter().enumerate() {
+                    snapshot_index[index] = new;
+                }
+                (events.to_thread_events(&snapshot_index)?, events.dropped)
+            }
+        };
         let (per_call_ns, in_stage_ns) = (self.overhead.per_call_ns, self.overhead.in_stage_ns);
         if !(per_call_ns.is_finite() && in_stage_ns.is_finite() && per_call_ns >= 0.0 && in_stage_ns >= 0.0) {
             return Err("`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers".to_owned());
@@ -404,9 +449,8 @@ impl Profile {
                 })
                 .collect(),
             overhead: profiler_core::Overhead { per_call_ns, in_stage_ns },
-            // Events are not part of the JSON profile (see the timeline formats).
-            events: Vec::new(),
-            dropped_events: 0,
+            events,
+            dropped_events,
         })
     }
 
@@ -445,6 +489,57 @@ impl Stage {
             histogram,
             segments: self.segments.iter().map(|&(calls, sum_ns)| Segment { calls, sum_ns }).collect(),
         })
+    }
+}
+
+/// The snapshot's events, their stages renumbered as in the profile's `stages` (the analysis's
+/// order, see [`Profile::new`]); `None` when nothing was recorded or dropped.
+fn events(snapshot: &Snapshot, analysis: &Analysis) -> Option<Events> {
+    if snapshot.events.is_empty() && snapshot.dropped_events == 0 {
+        return None;
+    }
+    // Snapshot index → position in `stages`, with the filter `Profile::new` applies.
+    let count = snapshot.stages.len();
+    let mut json_index: Vec<Option<usize>> = vec![None; count];
+    for (position, index) in analysis.stages.iter().map(|s| s.index).filter(|&i| i < count).enumerate() {
+        json_index[index] = Some(position);
+    }
+    let threads = snapshot
+        .events
+        .iter()
+        .map(|thread| ThreadEvents {
+            id: thread.thread,
+            name: format!("thread {}", thread.thread),
+            dropped: thread.dropped,
+            events: thread
+                .events
+                .iter()
+                .filter_map(|e| Some((json_index.get(e.stage).copied().flatten()?, e.start_ns, e.duration_ns, e.depth)))
+                .collect(),
+        })
+        .collect();
+    Some(Events { dropped: snapshot.dropped_events, threads })
+}
+
+impl Events {
+    /// The events with their stages as indices into a snapshot's stages: `snapshot_index[i]`
+    /// is the snapshot index of the profile's stage `i`.
+    fn to_thread_events(&self, snapshot_index: &[usize]) -> Result<Vec<profiler_core::ThreadEvents>, String> {
+        let mut threads = Vec::with_capacity(self.threads.len());
+        for (t, thread) in self.threads.iter().enumerate() {
+            let mut events = Vec::with_capacity(thread.events.len());
+            for (e, &(stage, start_ns, duration_ns, depth)) in thread.events.iter().enumerate() {
+                let &stage = snapshot_index.get(stage).ok_or_else(|| {
+                    format!(
+                        "`events.threads[{t}].events[{e}]` names stage {stage}, but there are {} stages",
+                        snapshot_index.len()
+                    )
+                })?;
+                events.push(profiler_core::Event { stage, start_ns, duration_ns, depth });
+            }
+            threads.push(profiler_core::ThreadEvents { thread: thread.id, dropped: thread.dropped, events });
+        }
+        Ok(threads)
     }
 }
 
@@ -605,7 +700,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::test_data::{full_snapshot, test_options};
+    use crate::test_data::{full_snapshot, test_options, traced_snapshot};
 
     fn golden_path() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile-v2.json")
@@ -792,6 +887,55 @@ mod tests {
     }
 
     #[test]
+    fn events_are_written_with_json_stage_indices_and_read_back() {
+        let snapshot = traced_snapshot();
+        let profile = profile_of(&snapshot);
+        let json = profile.to_json();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        // The JSON sorts stages by total time: `render` (snapshot index 2) moves behind `fetch`.
+        let names: Vec<&str> = v["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["main", "app::pipeline::parse_document", "app::net::fetch", "render", "tiny"]);
+        assert_eq!(
+            v["events"],
+            serde_json::json!({"dropped": 7, "threads": [
+                {"id": 1, "name": "thread 1", "dropped": 0, "events": [
+                    [0, 1_000, 900_000, 1], [1, 2_500, 300_250, 2], [3, 3_000, 150_000, 3]
+                ]},
+                {"id": 2, "name": "thread 2", "dropped": 7, "events": [[1, 5_000, 1_234, 1]]}
+            ]})
+        );
+        for (thread, json_thread) in snapshot.events.iter().zip(v["events"]["threads"].as_array().unwrap()) {
+            for (event, json_event) in thread.events.iter().zip(json_thread["events"].as_array().unwrap()) {
+                let index = json_event[0].as_u64().unwrap() as usize;
+                assert_eq!(names[index], snapshot.stages[event.stage].name);
+            }
+        }
+        let layout = "        \"events\": [\n          [0, 1000, 900000, 1],\n          [1, 2500, 300250, 2],\n";
+        assert!(json.contains(layout), "one event per line:\n{json}");
+        // JSON → snapshot → JSON: the same events, indices mapped back to the snapshot's stages.
+        let back: Profile = serde_json::from_str(&json).unwrap();
+        let rebuilt = back.to_snapshot().unwrap();
+        assert_eq!(rebuilt.stages, snapshot.stages);
+        assert_eq!(rebuilt.events, snapshot.events);
+        assert_eq!(rebuilt.dropped_events, 7);
+        assert_eq!(profile_of(&rebuilt).to_json(), json);
+    }
+
+    #[test]
+    fn events_are_left_out_unless_recorded_or_dropped() {
+        let mut snapshot = full_snapshot();
+        assert!(!profile_of(&snapshot).to_json().contains("\"events\""));
+        assert_eq!(profile_of(&snapshot).events, None);
+        // Tracing on, every event dropped: the count is kept.
+        snapshot.dropped_events = 12;
+        let json = profile_of(&snapshot).to_json();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["events"], serde_json::json!({"dropped": 12, "threads": []}));
+        let rebuilt = serde_json::from_str::<Profile>(&json).unwrap().to_snapshot().unwrap();
+        assert_eq!((rebuilt.events.len(), rebuilt.dropped_events), (0, 12));
+    }
+
+    #[test]
     fn inconsistent_profiles_are_refused_with_the_field_named() {
         let good = profile_of(&full_snapshot());
         let refused = |change: &dyn Fn(&mut Profile)| {
@@ -821,6 +965,18 @@ mod tests {
         assert_eq!(
             refused(&|p| p.overhead.per_call_ns = -1.0),
             "`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers"
+        );
+        assert_eq!(
+            refused(&|p| {
+                let thread = ThreadEvents {
+                    id: 1,
+                    name: "thread 1".to_owned(),
+                    dropped: 0,
+                    events: vec![(0, 0, 5, 1), (5, 1, 2, 2)],
+                };
+                p.events = Some(Events { dropped: 0, threads: vec![thread] });
+            }),
+            "`events.threads[0].events[1]` names stage 5, but there are 5 stages"
         );
     }
 

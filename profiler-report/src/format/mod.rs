@@ -1,20 +1,14 @@
 //! Output formats of a snapshot: the text table, the JSON profile, and the visual formats
-//! (folded stacks, SVG flame graph, speedscope JSON and the HTML report).
+//! (folded stacks, SVG flame graph, Chrome trace, speedscope JSON and the HTML report), each
+//! a pure function of a snapshot or of a JSON profile. The crate root re-exports the modules.
 
 pub mod json;
 pub(crate) mod text;
 
-// TEMPORARY: until lib.rs re-exports these modules (`pub use format::{flame, folded, html,
-// speedscope};`) nothing outside the crate reaches them; remove the four `allow`s then.
-#[allow(dead_code, unreachable_pub)]
 pub mod chrome;
-#[allow(dead_code, unreachable_pub)]
 pub mod flame;
-#[allow(dead_code, unreachable_pub)]
 pub mod folded;
-#[allow(dead_code, unreachable_pub)]
 pub mod html;
-#[allow(dead_code, unreachable_pub)]
 pub mod speedscope;
 
 /// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites the file.

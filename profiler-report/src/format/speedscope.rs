@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 
+use profiler_core::Snapshot;
 use serde::Serialize;
 
-use crate::format::folded::FoldedStack;
+use crate::format::folded::{self, FoldedStack};
 
 /// The `$schema` every speedscope file names.
 pub const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
@@ -155,6 +156,32 @@ pub fn render_speedscope(
     });
     out.push('\n');
     out
+}
+
+/// Renders the speedscope file of a snapshot named `name`: its call tree as the sampled
+/// profile and, when the run was traced (`PROFILE_TRACE=1`), each thread's recorded calls as
+/// an evented profile named `thread <n>` (with the number of events its ring dropped, if any).
+#[must_use]
+pub fn render_snapshot(name: &str, snapshot: &Snapshot) -> String {
+    let stage_names: Vec<&str> = snapshot.stages.iter().map(|s| s.name.as_str()).collect();
+    let labels: Vec<String> = snapshot
+        .events
+        .iter()
+        .map(|t| match t.dropped {
+            0 => format!("thread {}", t.thread),
+            dropped => format!("thread {} ({dropped} oldest events dropped)", t.thread),
+        })
+        .collect();
+    let calls: Vec<Vec<Call>> = snapshot
+        .events
+        .iter()
+        .map(|t| {
+            t.events.iter().map(|e| Call { stage: e.stage, start_ns: e.start_ns, duration_ns: e.duration_ns }).collect()
+        })
+        .collect();
+    let threads: Vec<ThreadCalls<'_>> =
+        labels.iter().zip(&calls).map(|(name, calls)| ThreadCalls { name, calls }).collect();
+    render_speedscope(name, &folded::stacks(snapshot), &stage_names, &threads)
 }
 
 /// The open/close events of one thread's calls.
@@ -353,6 +380,46 @@ mod tests {
             (&file["profiles"][1]["startValue"], &file["profiles"][1]["endValue"]),
             (&Value::from(0), &Value::from(1000))
         );
+    }
+
+    #[test]
+    fn a_traced_snapshot_gets_one_evented_profile_per_thread() {
+        let snapshot = crate::test_data::traced_snapshot();
+        let file: Value = serde_json::from_str(&render_snapshot("traced", &snapshot)).unwrap();
+        validate(&file);
+        let profiles = file["profiles"].as_array().unwrap();
+        let kinds: Vec<(&str, &str)> =
+            profiles.iter().map(|p| (p["type"].as_str().unwrap(), p["name"].as_str().unwrap())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("sampled", "call tree (self time)"),
+                ("evented", "thread 1"),
+                ("evented", "thread 2 (7 oldest events dropped)")
+            ]
+        );
+        let frame = |e: &Value| file["shared"]["frames"][e["frame"].as_u64().unwrap() as usize]["name"].clone();
+        let events: Vec<(Value, Value, Value)> = profiles[1]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["type"].clone(), frame(e), e["at"].clone()))
+            .collect();
+        let expected: Vec<(Value, Value, Value)> = [
+            ("O", "main", 1_000),
+            ("O", "app::pipeline::parse_document", 2_500),
+            ("O", "render", 3_000),
+            ("C", "render", 153_000),
+            ("C", "app::pipeline::parse_document", 302_750),
+            ("C", "main", 901_000),
+        ]
+        .iter()
+        .map(|&(t, f, a)| (t.into(), f.into(), a.into()))
+        .collect();
+        assert_eq!(events, expected);
+        // Without recorded calls, the call tree only.
+        let plain: Value = serde_json::from_str(&render_snapshot("plain", &synthetic_snapshot())).unwrap();
+        assert_eq!(plain["profiles"].as_array().unwrap().len(), 1);
     }
 
     #[test]

@@ -800,8 +800,9 @@
 
   // ---- timeline ------------------------------------------------------------------------
 
-  // events: {threads: [{id, name, dropped, events: [[stage, start_ns, dur_ns], ...]}]} or the
-  // array of threads itself; stage is an index into "stages" or a name.
+  // events: {dropped, threads: [{id, name, dropped, events: [[stage, start_ns, dur_ns, depth], ...]}]}
+  // (docs/json-schema.md) or the array of threads itself; stage is an index into "stages" or a
+  // name. The depth is recomputed from the times, so it may be left out.
   function readThreads() {
     var source = Array.isArray(data.events) ? data.events : data.events && Array.isArray(data.events.threads) ? data.events.threads : [];
     var names = [];
@@ -861,6 +862,8 @@
     var threads = read.threads;
     var total = threads.reduce(function (sum, t) { return sum + t.start.length; }, 0);
     var dropped = threads.reduce(function (sum, t) { return sum + t.dropped; }, 0);
+    // The run's total also counts the events of exited threads dropped to bound memory.
+    if (data.events && isNum(data.events.dropped) && data.events.dropped > dropped) dropped = data.events.dropped;
     section.appendChild(el("p", { class: "note", text: fmtInt(total) + " recorded calls on " + threads.length + " thread" +
       (threads.length === 1 ? "" : "s") + (dropped ? "; " + fmtInt(dropped) + " older calls were dropped by the per-thread buffer" : "") +
       ". Scroll to zoom, drag to pan, double-click to reset; nested calls stack downwards." }));
