@@ -357,8 +357,9 @@ impl Merged {
         }
     }
 
-    fn into_snapshot(self, names: &[Arc<str>], ns_per_tick: f64, events: &RetiredEvents) -> Snapshot {
+    fn into_snapshot(mut self, names: &[Arc<str>], ns_per_tick: f64, events: &RetiredEvents) -> Snapshot {
         let ns = |ticks: u64| (ticks as f64 * ns_per_tick).round() as u64;
+        let mut stage_totals = std::mem::take(&mut self.stages);
         // Keep the nodes whose subtree recorded anything (an active parent has no calls yet).
         let mut keep = vec![false; self.nodes.len()];
         for (index, node) in self.nodes.iter().enumerate().rev() {
@@ -377,7 +378,7 @@ impl Merged {
         let mut tree = Vec::new();
         for (index, node) in self.nodes.iter().enumerate().filter(|&(i, _)| keep[i]) {
             let stage = *stage_index.entry(node.stage).or_insert_with(|| {
-                let totals = self.stages.get(&node.stage).cloned().unwrap_or_default();
+                let totals = stage_totals.remove(&node.stage).unwrap_or_default();
                 let mut histogram = Histogram::default();
                 histogram.merge_scaled(&totals.histogram, ns_per_tick);
                 stages.push(StageSnapshot {
