@@ -34,10 +34,11 @@ fn main() {
     let analysis = profiler_report::analyze(&snapshot, &options);
     let analysis_time = start.elapsed();
     let text = profiler_report::render_report(&snapshot, &analysis, &options, false);
-    let text_time = start.elapsed() - analysis_time;
+    let text_done = start.elapsed();
     profiler_report::save_json(&snapshot, &analysis, &options, &path).expect("profile written");
     let report_time = start.elapsed();
-    let json_time = report_time - analysis_time - text_time;
+    let text_time = text_done.saturating_sub(analysis_time);
+    let json_time = report_time.saturating_sub(text_done);
     let json_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
     let _ = std::fs::remove_file(&path);
 
