@@ -108,7 +108,7 @@ fn nesting(c: &mut Criterion) {
     let mut group = c.benchmark_group("nesting");
     for depth in [1, 2, 4, 8] {
         group.bench_function(format!("baseline_depth_{depth}"), |b| b.iter(|| plain_chain(depth, black_box(7))));
-        // `chain(depth)` makes depth - 1 `level` calls and one `work` call: `depth` stages.
+        // `chain(depth)` makes `depth` `level` calls and one `work` call: `depth + 1` stages.
         group.bench_function(format!("depth_{depth}"), |b| b.iter(|| chain(depth, black_box(7))));
     }
     group.bench_function("recursion_8", |b| b.iter(|| recurse(7, black_box(7))));
