@@ -63,6 +63,13 @@ use proc_macro::TokenStream;
 /// # assert!(profiler_core::snapshot().stages.iter().any(|s| s.name == "tokenize" && s.calls == 1));
 /// ```
 ///
+/// # Cost
+///
+/// Measured on the project's reference VM (2 vCPUs, `cargo bench --bench overhead`, see the
+/// README): a call costs about 34 ns more than the same function uninstrumented when profiling
+/// is on (two time-stamp-counter reads and a fence are 25 of them), 0.5 ns when it is off at
+/// run time (one relaxed atomic load), and nothing with the `off` feature.
+///
 /// # Supported functions
 ///
 /// Free functions, methods with any receiver (`self`, `&self`, `&mut self`, `mut self`,
