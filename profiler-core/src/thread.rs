@@ -209,7 +209,12 @@ impl Hot {
         self.current.set(node.parent_node());
         let events = self.events.get();
         if !events.is_null() {
-            return self.finish_traced(events, node, entry, end, how);
+            // A separate function for plain calls keeps this a tail call with every argument
+            // in a register (an `Exit` would go through the stack and cost a stack frame).
+            return match how {
+                Exit::Call => self.finish_traced_call(events, node, entry, end),
+                Exit::Poll(_) => self.finish_traced(events, node, entry, end, how),
+            };
         }
         self.finish(node, entry, end, how);
     }
@@ -234,8 +239,14 @@ impl Hot {
         self.record(node, duration);
     }
 
-    /// [`Hot::finish`] with tracing on: the call (or the poll) also becomes an event.
+    /// [`Hot::finish_traced`] for a synchronous call.
     #[inline(never)]
+    fn finish_traced_call(&self, events: *const EventRing, node: &Node, entry: Entry, end: u64) {
+        self.finish_traced(events, node, entry, end, Exit::Call);
+    }
+
+    /// [`Hot::finish`] with tracing on: the call (or the poll) also becomes an event.
+    #[inline(always)]
     fn finish_traced(&self, events: *const EventRing, node: &Node, entry: Entry, end: u64, how: Exit) {
         // SAFETY: `events` points into the `ThreadData` `data` points to (module argument).
         let events = unsafe { &*events };
