@@ -67,6 +67,9 @@ type Block = [AtomicU64; SUB];
 /// the histogram remains; so every dereference in [`Self::block`] sees a live block.
 pub(crate) struct AtomicHistogram {
     blocks: [AtomicPtr<Block>; GROUPS],
+    /// Bit `g` set once block `g` exists, so readers visit only the blocks there are (a
+    /// snapshot of thousands of stages would otherwise touch every slot of every histogram).
+    allocated: AtomicU64,
 }
 
 impl Drop for AtomicHistogram {
@@ -83,7 +86,7 @@ impl Drop for AtomicHistogram {
 
 impl AtomicHistogram {
     pub(crate) fn new() -> Self {
-        Self { blocks: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())) }
+        Self { blocks: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())), allocated: AtomicU64::new(0) }
     }
 
     /// The block of a group, if allocated.
@@ -116,15 +119,28 @@ impl AtomicHistogram {
         if self.block(group).is_none() {
             let block: Box<Block> = Box::new(std::array::from_fn(|_| AtomicU64::new(0)));
             self.blocks[group].store(Box::into_raw(block), Release);
+            self.allocated.fetch_or(1 << group, Release);
         }
         let block = self.block(group).expect("allocated above");
         let cell = &block[bucket % SUB];
         cell.store(cell.load(Relaxed) + 1, Relaxed);
     }
 
+    /// The groups whose block exists, in increasing order.
+    fn allocated_groups(&self) -> impl Iterator<Item = usize> {
+        let mut bits = self.allocated.load(Acquire);
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let group = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                group
+            })
+        })
+    }
+
     /// Zeroes every counter; called by the owning thread only.
     pub(crate) fn clear(&self) {
-        for block in (0..GROUPS).filter_map(|group| self.block(group)) {
+        for block in self.allocated_groups().filter_map(|group| self.block(group)) {
             for cell in block {
                 cell.store(0, Relaxed);
             }
@@ -134,7 +150,7 @@ impl AtomicHistogram {
     /// Adds this histogram's counts to `into`, with every value multiplied by `scale`
     /// (ticks to nanoseconds). Each bucket moves whole, by its midpoint.
     pub(crate) fn add_scaled_to(&self, into: &mut Histogram, scale: f64) {
-        for group in 0..GROUPS {
+        for group in self.allocated_groups() {
             let Some(block) = self.block(group) else { continue };
             for (sub, cell) in block.iter().enumerate() {
                 let count = cell.load(Relaxed);
