@@ -7,11 +7,14 @@
 //! output, `dump()`, more output, then exit. The parent checks the child's exit status, output
 //! and files.
 
+mod support;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::path::Path;
+
+use support::{Run, Scratch, checksum};
 
 /// Set in a child process to the name of the test it was started for.
 const CHILD: &str = "PROFILER_DUMP_TEST_CHILD";
@@ -50,77 +53,19 @@ fn work() -> u64 {
     sum
 }
 
-fn checksum(seed: u64) -> u64 {
-    (0..20_000u64).fold(seed, |acc, x| std::hint::black_box(acc.wrapping_mul(31).wrapping_add(x)))
-}
-
 /// In a child started for `test`, runs the program (and never returns).
 fn run_program_if_child(test: &str) {
-    match std::env::var(CHILD) {
-        Ok(role) if role == test => program(),
-        Ok(role) => panic!("child started for `{role}` is running `{test}`"),
-        Err(_) => {}
-    }
-}
-
-/// A child's outcome.
-struct Run {
-    status: ExitStatus,
-    pid: u32,
-    /// The program's stdout, without the test harness's preamble.
-    stdout: String,
-    stderr: String,
+    support::run_program_if_child(CHILD, test, program);
 }
 
 /// Runs the program in a child started for `test`, in `cwd`, with `PROFILE` and
 /// `PROFILE_OUTPUT` removed and then `env` set.
 fn run_child(test: &str, cwd: &Path, env: &[(&str, &OsStr)]) -> Run {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args(["--exact", test, "--nocapture", "-q"])
-        .current_dir(cwd)
-        .env(CHILD, test)
-        .env_remove("PROFILE")
-        .env_remove("PROFILE_OUTPUT");
-    for &(key, value) in env {
-        command.env(key, value);
-    }
-    let child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let pid = child.id();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    // The harness announces the test ("running 1 test"); everything after that is the program's.
-    let (preamble, program_stdout) = stdout
-        .split_once("running 1 test\n")
-        .unwrap_or_else(|| panic!("unexpected child stdout: {stdout:?}\nstderr: {stderr}"));
-    assert!(preamble.trim().is_empty(), "unexpected child stdout: {stdout:?}");
-    Run { status: output.status, pid, stdout: program_stdout.to_owned(), stderr }
+    support::run_child(CHILD, test, cwd, &["PROFILE", "PROFILE_OUTPUT"], env)
 }
 
-/// A fresh, empty directory for one case, removed by [`Scratch::drop`].
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(case: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("profiler-dump-test-{}-{case}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn scratch(case: &str) -> Scratch {
+    Scratch::new("profiler-dump-test", case)
 }
 
 /// Checks a written profile: schema version and the exact call counts of `program`.
@@ -171,19 +116,19 @@ fn check_report(run: &Run, last_line: &str) {
 fn profile_unset_prints_and_writes_nothing() {
     const TEST: &str = "profile_unset_prints_and_writes_nothing";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let run = run_child(TEST, &scratch.0, &[]);
     assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
     assert_eq!(run.stdout, expected_stdout());
     assert_eq!(run.stderr, format!("{STDERR_BEFORE}{STDERR_AFTER}"));
-    assert_eq!(scratch.entries(), Vec::<String>::new(), "nothing may be created");
+    assert_eq!(scratch.entries(""), Vec::<String>::new(), "nothing may be created");
 }
 
 #[test]
 fn profile_output_names_the_file_written() {
     const TEST: &str = "profile_output_names_the_file_written";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let cwd = scratch.0.join("cwd");
     fs::create_dir(&cwd).unwrap();
     let path = scratch.0.join("out/nested/p.json");
@@ -205,11 +150,11 @@ fn default_output_goes_to_profiles_with_time_and_pid() {
         ("unset", &[("PROFILE", "on".as_ref())][..]),
         ("empty", &[("PROFILE", "1".as_ref()), ("PROFILE_OUTPUT", "".as_ref())][..]),
     ] {
-        let scratch = Scratch::new(&format!("{TEST}-{case}"));
+        let scratch = scratch(&format!("{TEST}-{case}"));
         let run = run_child(TEST, &scratch.0, env);
         assert!(run.status.success(), "{case}: {:?}\n{}", run.status, run.stderr);
         assert_eq!(run.stdout, expected_stdout(), "{case}");
-        assert_eq!(scratch.entries(), ["profiles"], "{case}");
+        assert_eq!(scratch.entries(""), ["profiles"], "{case}");
         let files = fs::read_dir(scratch.0.join("profiles"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -233,7 +178,7 @@ fn default_output_goes_to_profiles_with_time_and_pid() {
 fn unwritable_output_is_reported_and_the_program_goes_on() {
     const TEST: &str = "unwritable_output_is_reported_and_the_program_goes_on";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let blocker = scratch.0.join("a-regular-file");
     fs::write(&blocker, "not a directory").unwrap();
     let path = blocker.join("p.json");
@@ -244,14 +189,14 @@ fn unwritable_output_is_reported_and_the_program_goes_on() {
     let last = run.stderr.lines().rev().nth(1).unwrap_or_default();
     assert!(last.starts_with(&prefix) && last.len() > prefix.len(), "no reason given: {}", run.stderr);
     check_report(&run, last);
-    assert_eq!(scratch.entries(), ["a-regular-file"]);
+    assert_eq!(scratch.entries(""), ["a-regular-file"]);
 }
 
 #[test]
 fn invalid_profile_value_warns_once_and_writes_nothing() {
     const TEST: &str = "invalid_profile_value_warns_once_and_writes_nothing";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let path = scratch.0.join("out/p.json");
     let run = run_child(TEST, &scratch.0, &[("PROFILE", "garbage".as_ref()), ("PROFILE_OUTPUT", path.as_os_str())]);
     assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
@@ -260,5 +205,5 @@ fn invalid_profile_value_warns_once_and_writes_nothing() {
     assert_eq!(lines.len(), 3, "{}", run.stderr);
     assert!(lines[0].contains("PROFILE") && lines[0].contains("garbage"), "{}", lines[0]);
     assert_eq!(lines[1..].join("\n") + "\n", format!("{STDERR_BEFORE}{STDERR_AFTER}"));
-    assert_eq!(scratch.entries(), Vec::<String>::new(), "nothing may be created");
+    assert_eq!(scratch.entries(""), Vec::<String>::new(), "nothing may be created");
 }

@@ -7,15 +7,17 @@
 //! is set and the test body runs [`program`] instead: nested instrumented calls on two threads,
 //! then `dump()`, then exit. The parent checks the files and the lines on stderr.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use profiler_core::time_stage;
 use profiler_report::folded::parse_folded;
 use serde_json::Value;
+use support::{Run, Scratch, checksum};
 
 /// Set in a child process to the name of the test it was started for.
 const CHILD: &str = "PROFILER_FORMATS_TEST_CHILD";
@@ -41,62 +43,23 @@ fn program() -> ! {
     std::process::exit(0);
 }
 
-fn checksum(seed: u64) -> u64 {
-    (0..20_000u64).fold(seed, |acc, x| std::hint::black_box(acc.wrapping_mul(31).wrapping_add(x)))
-}
-
 /// In a child started for `test`, runs the program (and never returns).
 fn run_program_if_child(test: &str) {
-    match std::env::var(CHILD) {
-        Ok(role) if role == test => program(),
-        Ok(role) => panic!("child started for `{role}` is running `{test}`"),
-        Err(_) => {}
-    }
+    support::run_program_if_child(CHILD, test, program);
 }
 
 /// Runs the program in a child started for `test`, in `cwd`, with every `PROFILE*` variable
-/// this test uses removed and then `env` set.
-fn run_child(test: &str, cwd: &Path, env: &[(&str, &OsStr)]) -> Output {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", test, "--nocapture", "-q"]).current_dir(cwd).env(CHILD, test);
-    for name in
-        ["PROFILE", "PROFILE_OUTPUT", "PROFILE_OUTPUT_DIR", "PROFILE_FORMAT", "PROFILE_TRACE", "PROFILE_TRACE_EVENTS"]
-    {
-        command.env_remove(name);
-    }
-    for &(key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr));
-    output
+/// this test uses removed and then `env` set; the child must succeed.
+fn run_child(test: &str, cwd: &Path, env: &[(&str, &OsStr)]) -> Run {
+    let removed =
+        ["PROFILE", "PROFILE_OUTPUT", "PROFILE_OUTPUT_DIR", "PROFILE_FORMAT", "PROFILE_TRACE", "PROFILE_TRACE_EVENTS"];
+    let run = support::run_child(CHILD, test, cwd, &removed, env);
+    assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
+    run
 }
 
-/// A fresh, empty directory for one case, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(case: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("profiler-formats-test-{}-{case}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn entries(&self, dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.0.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn scratch(case: &str) -> Scratch {
+    Scratch::new("profiler-formats-test", case)
 }
 
 fn read(path: &Path) -> String {
@@ -111,7 +74,7 @@ fn json(path: &Path) -> Value {
 fn every_format_is_written_next_to_the_json_and_named_on_stderr() {
     const TEST: &str = "every_format_is_written_next_to_the_json_and_named_on_stderr";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let out = scratch.0.join("out");
     let json_path = out.join("p.json");
     let output = run_child(
@@ -124,7 +87,7 @@ fn every_format_is_written_next_to_the_json_and_named_on_stderr() {
             ("PROFILE_OUTPUT", json_path.as_os_str()),
         ],
     );
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = output.stderr;
     let file = |name: &str| out.join(name);
 
     // stderr: the text report, then one line per file, in this order.
@@ -213,7 +176,7 @@ fn every_format_is_written_next_to_the_json_and_named_on_stderr() {
 fn an_unknown_format_is_named_and_the_others_are_written() {
     const TEST: &str = "an_unknown_format_is_named_and_the_others_are_written";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let json_path = scratch.0.join("p.json");
     let output = run_child(
         TEST,
@@ -224,7 +187,7 @@ fn an_unknown_format_is_named_and_the_others_are_written() {
             ("PROFILE_OUTPUT", json_path.as_os_str()),
         ],
     );
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = output.stderr;
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "no text report without `text`: {stderr}");
     assert!(
@@ -241,7 +204,7 @@ fn an_unknown_format_is_named_and_the_others_are_written() {
 fn profile_unset_writes_nothing_whatever_the_formats() {
     const TEST: &str = "profile_unset_writes_nothing_whatever_the_formats";
     run_program_if_child(TEST);
-    let scratch = Scratch::new(TEST);
+    let scratch = scratch(TEST);
     let output = run_child(
         TEST,
         &scratch.0,
@@ -251,7 +214,7 @@ fn profile_unset_writes_nothing_whatever_the_formats() {
             ("PROFILE_OUTPUT", scratch.0.join("p.json").as_os_str()),
         ],
     );
-    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
-    assert!(String::from_utf8(output.stdout).unwrap().contains("result "));
+    assert_eq!(output.stderr, "");
+    assert!(output.stdout.contains("result "));
     assert_eq!(scratch.entries(Path::new("")), Vec::<String>::new(), "nothing may be created");
 }
