@@ -64,6 +64,7 @@ pub use histogram::{BUCKETS, Histogram, bucket_lower, bucket_of, bucket_value, b
 pub use registry::{MAX_STAGES, Registry};
 pub use snapshot::{
     CounterSnapshot, Edge, Event, MemorySnapshot, Overhead, Segment, Snapshot, StageSnapshot, ThreadEvents, TreeNode,
+    recursive_nodes,
 };
 pub use switch::{ProfileSetting, is_enabled, parse_profile_setting, set_enabled};
 pub use trace::{DEFAULT_EVENTS_PER_THREAD, set_tracing};

@@ -236,36 +236,45 @@ impl Snapshot {
         self.stages.iter().find(|s| s.name == name)
     }
 
-    /// For each tree node, whether a strict ancestor belongs to the same stage (a recursive
-    /// call). One depth-first walk counting the stages on the current path: linear in the
-    /// size of the tree, however deep it is.
-    pub(crate) fn recursive_nodes(&self) -> Vec<bool> {
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.tree.len()];
-        let mut roots = Vec::new();
-        for (index, node) in self.tree.iter().enumerate() {
-            match node.parent {
-                Some(parent) if parent < index => children[parent].push(index),
-                _ => roots.push(index),
-            }
-        }
-        let mut recursive = vec![false; self.tree.len()];
-        let mut active = vec![0u32; self.stages.len()];
-        // (node, entering): a node is pushed twice, to enter it and to leave it.
-        let mut stack: Vec<(usize, bool)> = roots.into_iter().rev().map(|r| (r, true)).collect();
-        while let Some((index, entering)) = stack.pop() {
-            let stage = self.tree[index].stage;
-            let Some(count) = active.get_mut(stage) else { continue };
-            if entering {
-                recursive[index] = *count > 0;
-                *count += 1;
-                stack.push((index, false));
-                stack.extend(children[index].iter().rev().map(|&c| (c, true)));
-            } else {
-                *count -= 1;
-            }
-        }
-        recursive
+    /// For each node of [`Snapshot::tree`], whether it is a recursive call: see
+    /// [`recursive_nodes`].
+    #[must_use]
+    pub fn recursive_nodes(&self) -> Vec<bool> {
+        recursive_nodes(&self.tree)
     }
+}
+
+/// For each node of a call tree, whether a strict ancestor belongs to the same stage: a
+/// recursive call, whose time its outermost call already counts. One depth-first walk counting
+/// the stages on the current path, so it is linear in the size of the tree however deep it is.
+/// A node whose parent does not come before it is treated as a root.
+#[must_use]
+pub fn recursive_nodes(tree: &[TreeNode]) -> Vec<bool> {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tree.len()];
+    let mut roots = Vec::new();
+    for (index, node) in tree.iter().enumerate() {
+        match node.parent {
+            Some(parent) if parent < index => children[parent].push(index),
+            _ => roots.push(index),
+        }
+    }
+    let stages = tree.iter().map(|n| n.stage + 1).max().unwrap_or(0);
+    let mut recursive = vec![false; tree.len()];
+    let mut active = vec![0u32; stages];
+    // (node, entering): a node is pushed twice, to enter it and to leave it.
+    let mut stack: Vec<(usize, bool)> = roots.into_iter().rev().map(|r| (r, true)).collect();
+    while let Some((index, entering)) = stack.pop() {
+        let count = &mut active[tree[index].stage];
+        if entering {
+            recursive[index] = *count > 0;
+            *count += 1;
+            stack.push((index, false));
+            stack.extend(children[index].iter().rev().map(|&c| (c, true)));
+        } else {
+            *count -= 1;
+        }
+    }
+    recursive
 }
 
 #[cfg(test)]

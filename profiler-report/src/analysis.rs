@@ -321,35 +321,9 @@ fn parts(times: Option<&BTreeMap<usize, u64>>, stages: &[StageSnapshot], whole: 
 }
 
 /// For every node of the tree, whether it is an *outermost* call of its stage: no strict
-/// ancestor belongs to the same stage. One depth-first pass, counting the stages on the
-/// current path, so deep trees cost no more than wide ones. A node whose parent does not come
-/// before it is treated as a root.
+/// ancestor belongs to the same stage (the complement of [`profiler_core::recursive_nodes`]).
 pub(crate) fn outermost(tree: &[TreeNode]) -> Vec<bool> {
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tree.len()];
-    let mut roots = Vec::new();
-    for (i, node) in tree.iter().enumerate() {
-        match node.parent.filter(|&p| p < i) {
-            Some(p) => children[p].push(i),
-            None => roots.push(i),
-        }
-    }
-    let mut on_path: HashMap<usize, u32> = HashMap::new();
-    let mut result = vec![true; tree.len()];
-    // (node, entering): a node is pushed twice, to enter it and to leave it.
-    let mut stack: Vec<(usize, bool)> = roots.into_iter().rev().map(|r| (r, true)).collect();
-    while let Some((i, entering)) = stack.pop() {
-        let stage = tree[i].stage;
-        if entering {
-            let count = on_path.entry(stage).or_default();
-            result[i] = *count == 0;
-            *count += 1;
-            stack.push((i, false));
-            stack.extend(children[i].iter().rev().map(|&c| (c, true)));
-        } else if let Some(count) = on_path.get_mut(&stage) {
-            *count -= 1;
-        }
-    }
-    result
+    profiler_core::recursive_nodes(tree).into_iter().map(|recursive| !recursive).collect()
 }
 
 #[cfg(test)]
