@@ -89,8 +89,6 @@ impl Entry {
 struct Hot {
     /// Generation last synchronised with, or [`BUSY`], [`NEVER_SYNCHRONISED`], [`RETIRED`].
     generation: Cell<u64>,
-    /// The thread's serial once registered, 0 before and after.
-    serial: Cell<u32>,
     /// The innermost active call's node, or the root.
     current: Cell<*const Node>,
     data: Cell<*const ThreadData>,
@@ -107,7 +105,6 @@ thread_local! {
     static HOT: Hot = const {
         Hot {
             generation: Cell::new(NEVER_SYNCHRONISED),
-            serial: Cell::new(0),
             current: Cell::new(ptr::null()),
             data: Cell::new(ptr::null()),
             events: Cell::new(ptr::null()),
@@ -121,7 +118,6 @@ impl Drop for Owner {
         // Detach `Hot` first: any instrumented call from here on passes unrecorded.
         let _ = HOT.try_with(|hot| {
             hot.generation.set(RETIRED);
-            hot.serial.set(0);
             hot.current.set(ptr::null());
             hot.data.set(ptr::null());
             hot.events.set(ptr::null());
@@ -140,7 +136,6 @@ impl Owner {
         hot.current.set(data.root());
         hot.data.set(Arc::as_ptr(&data));
         hot.events.set(data.events.as_ref().map_or(ptr::null(), ptr::from_ref));
-        hot.serial.set(data.serial);
         *self.data.borrow_mut() = Some(data);
     }
 }
@@ -333,7 +328,7 @@ impl Hot {
         let state = if switch::generation(state) == 0 { switch::ensure_initialised() } else { state };
         let generation = switch::generation(state);
         let registered = self.while_busy(|| {
-            if self.serial.get() == 0 {
+            if self.data.get().is_null() {
                 return OWNER.try_with(|owner| owner.register(self, generation)).is_ok();
             }
             let data = self.data();
@@ -432,5 +427,5 @@ pub(crate) fn is_busy() -> bool {
 
 /// The current thread's data, if it has registered and not retired (for calibration).
 pub(crate) fn with_data<R>(f: impl FnOnce(&ThreadData) -> R) -> Option<R> {
-    HOT.try_with(|hot| if hot.serial.get() == 0 { None } else { Some(f(hot.data())) }).ok().flatten()
+    HOT.try_with(|hot| if hot.data.get().is_null() { None } else { Some(f(hot.data())) }).ok().flatten()
 }

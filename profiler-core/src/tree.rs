@@ -197,7 +197,7 @@ pub(crate) enum Child {
 
 /// What one thread recorded; shared with the registry, written only by its thread.
 pub(crate) struct ThreadData {
-    /// Unique per thread, never 0 (0 marks an inactive guard).
+    /// Unique per thread, from 1: names the thread's track in timelines.
     pub(crate) serial: u32,
     nodes: Arena<Node>,
     /// Number of published nodes (the root included).
