@@ -28,12 +28,17 @@
 //! - `async fn`: `total_ns` is wall time from first poll to completion, `busy_ns` the time
 //!   inside polls, `self_ns` the busy time minus instrumented callees. The future may move
 //!   between threads and stays `Send` when the original is.
+//! - [`StageSnapshot::segments`]: the calls in time order, in segments of doubling length, for
+//!   trends; [`Snapshot::overhead`]: the profiler's own cost per call, calibrated at start-up.
+//! - with tracing on (`PROFILE_TRACE=1` or [`set_tracing`]), every call as a timed event in a
+//!   bounded ring per thread ([`Snapshot::events`]), for timelines.
 //!
 //! # Cost
 //!
-//! Per call: two clock reads and a few stores to data only the calling thread writes. No lock,
-//! no hashing, no allocation and no system call. A call site finds its stage once and keeps
-//! the id in its own `static`. See the README for measured numbers.
+//! Per call: two clock reads (the second after an `lfence`, so short stages are not
+//! under-measured) and a few stores to data only the calling thread writes. No lock, no
+//! hashing, no allocation and no system call. A call site finds its stage once and keeps the
+//! id in its own `static`. About 34 ns per call on the reference VM; see the README.
 //!
 //! # Robustness
 //!
