@@ -221,3 +221,25 @@ fn a_stage_with_many_callees_records_each_of_them() {
         assert_eq!((edge.parent, edge.calls), (Some(parent), 3), "{name}");
     }
 }
+
+#[test]
+fn a_guard_dropped_on_another_thread_is_ignored_there() {
+    enabled();
+    let moved = start_stage("recording::moved");
+    assert!(moved.is_recording());
+    thread::spawn(move || {
+        let local = start_stage("recording::moved_local");
+        drop(moved); // another thread's call: neither recorded nor allowed to close `local`
+        time_stage("recording::moved_inner", || ());
+        drop(local);
+    })
+    .join()
+    .unwrap();
+    let snap = snapshot();
+    assert!(snap.stage("recording::moved").is_none_or(|s| s.calls == 0));
+    assert_eq!(stage(&snap, "recording::moved_local").calls, 1);
+    let local = snap.stages.iter().position(|s| s.name == "recording::moved_local").unwrap();
+    let inner = snap.stages.iter().position(|s| s.name == "recording::moved_inner").unwrap();
+    let edge = snap.edges().into_iter().find(|e| e.child == inner).unwrap();
+    assert_eq!(edge.parent, Some(local), "the other thread's nesting is intact");
+}
