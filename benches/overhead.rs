@@ -3,8 +3,8 @@
 //! `cargo bench --bench overhead`. Groups:
 //! - `call`: baseline, the clock floor (the same function between two raw TSC reads, the same
 //!   with the end read after an `lfence` as the profiler does, and between two `Instant`
-//!   reads), instrumented with profiling off at run time, instrumented
-//!   and on;
+//!   reads), instrumented with profiling off at run time, instrumented and on (with the
+//!   default clock, and with `PROFILE_CLOCK=fast`'s unfenced end stamp);
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage,
 //!   and with one thread recording every call as an event (`PROFILE_TRACE`).
@@ -16,6 +16,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use profiler_core::ClockMode;
 use profiler_macros::instrument_stage;
 
 #[inline(never)]
@@ -100,6 +101,11 @@ fn call(c: &mut Criterion) {
     group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));
     profiler_core::set_enabled(true);
     group.bench_function("enabled", |b| b.iter(|| instrumented(black_box(7))));
+    // `PROFILE_CLOCK=fast`: the end stamp without the fence (refused where there is no TSC).
+    if profiler_core::set_clock_mode(ClockMode::Fast).is_ok() {
+        group.bench_function("enabled_fast_clock", |b| b.iter(|| instrumented(black_box(7))));
+        profiler_core::set_clock_mode(ClockMode::Exact).expect("the TSC is in use");
+    }
     group.finish();
 }
 

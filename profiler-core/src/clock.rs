@@ -1,7 +1,7 @@
 //! The clock: raw time-stamp-counter reads on the hot path, converted to nanoseconds only when
 //! a snapshot is taken.
 //!
-//! Why the TSC: on x86_64 `rdtsc` is the cheapest monotonic clock there is (about 10 ns on the
+//! Why the TSC: on x86_64 `rdtsc` is the cheapest monotonic clock there is (about 9 ns on the
 //! reference VM, against about 23 ns for `Instant::now()`, which goes through the vDSO), and an
 //! instrumented call reads the clock twice. It is used only when the CPU reports an *invariant*
 //! TSC (CPUID leaf 0x8000_0007, EDX bit 8): one that ticks at a constant rate in every power
@@ -11,9 +11,13 @@
 //!
 //! Ordering: `rdtsc` does not wait for earlier instructions, so an end stamp read with it alone
 //! can be taken while the stage's last instructions are still in flight, which makes short
-//! stages look up to twice as fast as they are. The end of every interval is therefore read
-//! after an `lfence` ([`read_tsc_after`]), which costs about 7 ns per call on the reference VM
-//! and makes a 70 ns stage measure 70 ns instead of 40.
+//! stages look up to twice as fast as they are. By default the end of every interval is
+//! therefore read after an `lfence` ([`read_tsc_after`]), which costs about 7 ns per call on the
+//! reference VM and makes a 70 ns stage measure 70 ns instead of 40.
+//!
+//! `PROFILE_CLOCK` chooses, once per process ([`ClockMode`]): `exact` (the default: fenced end
+//! stamps), `fast` (plain `rdtsc` at both ends: cheaper calls, but stages shorter than about a
+//! microsecond read low) or `instant` (the portable clock, also on a CPU with an invariant TSC).
 //!
 //! Calibration: the tick rate is measured against `Instant` between the first use of the
 //! clock and each snapshot, so it grows more precise the longer the program runs. A snapshot
@@ -22,52 +26,191 @@
 #![allow(unsafe_code)] // rdtsc: see the safety comment on `read_tsc`.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// Shortest interval over which the tick rate is measured.
 const MIN_CALIBRATION: Duration = Duration::from_millis(10);
 
+/// How calls are timed, chosen with `PROFILE_CLOCK` (read once, at the first recorded call or
+/// at [`crate::init`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// `PROFILE_CLOCK=exact` (the default): the TSC, the end stamp read after an `lfence` so
+    /// that it waits for the stage's last instructions. Short stages measure right.
+    Exact,
+    /// `PROFILE_CLOCK=fast`: the TSC read without a fence, about 7 ns cheaper per call on the
+    /// reference VM, but the end stamp may be taken before the stage's last instructions have
+    /// run: stages under about a microsecond read low (a 70 ns stage can read 40 ns).
+    Fast,
+    /// `PROFILE_CLOCK=instant`, and the fallback where no invariant TSC exists:
+    /// `std::time::Instant`, in nanoseconds.
+    Instant,
+}
+
+impl ClockMode {
+    /// The mode a `PROFILE_CLOCK` value asks for: `None` when unset or empty (the default),
+    /// `Err` for a value that is not understood.
+    pub fn parse(value: Option<&str>) -> Result<Option<ClockMode>, String> {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+        match value.to_ascii_lowercase().as_str() {
+            "exact" | "tsc" => Ok(Some(ClockMode::Exact)),
+            "fast" => Ok(Some(ClockMode::Fast)),
+            "instant" => Ok(Some(ClockMode::Instant)),
+            _ => Err(format!("PROFILE_CLOCK={value:?} is not understood (use exact, fast or instant)")),
+        }
+    }
+
+    /// The `PROFILE_CLOCK` value that asks for this mode: `exact`, `fast` or `instant`.
+    #[must_use]
+    pub fn setting(self) -> &'static str {
+        match self {
+            ClockMode::Exact => "exact",
+            ClockMode::Fast => "fast",
+            ClockMode::Instant => "instant",
+        }
+    }
+
+    /// The clock's name in reports and profiles: `tsc`, `tsc-fast` or `instant`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockMode::Exact => "tsc",
+            ClockMode::Fast => "tsc-fast",
+            ClockMode::Instant => "instant",
+        }
+    }
+}
+
 /// The clock's fixed reference: which source is used and when it started.
 struct Anchor {
-    use_tsc: bool,
+    /// Whether ticks are TSC ticks (else nanoseconds from `Instant`). Fixed for the process:
+    /// recorded ticks of both kinds must never mix.
+    tsc: bool,
     ticks: u64,
     instant: Instant,
 }
 
 static ANCHOR: OnceLock<Anchor> = OnceLock::new();
 
+/// A mode chosen with [`set_clock_mode`] before the clock started ([`NO_REQUEST`]: none).
+static REQUESTED: AtomicU8 = AtomicU8::new(NO_REQUEST);
+const NO_REQUEST: u8 = u8::MAX;
+
 fn anchor() -> &'static Anchor {
     ANCHOR.get_or_init(|| {
-        let use_tsc = invariant_tsc();
+        let requested = match REQUESTED.load(Relaxed) {
+            NO_REQUEST => ClockMode::parse(std::env::var("PROFILE_CLOCK").ok().as_deref()),
+            code => Ok(Some(ClockMode::from_code(code))),
+        };
+        let mode = choose_mode(requested, invariant_tsc()).unwrap_or_else(|(mode, why)| {
+            eprintln!("profiler: {why}; using {}", mode.name());
+            mode
+        });
         let instant = Instant::now();
-        let ticks = if use_tsc { read_tsc() } else { 0 };
-        Anchor { use_tsc, ticks, instant }
+        let tsc = mode != ClockMode::Instant;
+        let ticks = if tsc { read_tsc() } else { 0 };
+        MODE.store(mode.code(), Relaxed);
+        Anchor { tsc, ticks, instant }
     })
 }
+
+/// The mode to use for a `PROFILE_CLOCK` request on a CPU with or without an invariant TSC;
+/// `Err((mode used, why))` when the request cannot be followed.
+fn choose_mode(requested: Result<Option<ClockMode>, String>, has_tsc: bool) -> Result<ClockMode, (ClockMode, String)> {
+    let default = if has_tsc { ClockMode::Exact } else { ClockMode::Instant };
+    match requested {
+        Err(why) => Err((default, why)),
+        Ok(None) => Ok(default),
+        Ok(Some(ClockMode::Instant)) => Ok(ClockMode::Instant),
+        Ok(Some(mode)) if has_tsc => Ok(mode),
+        Ok(Some(mode)) => Err((
+            ClockMode::Instant,
+            format!("PROFILE_CLOCK={} needs an invariant TSC, which this CPU does not report", mode.setting()),
+        )),
+    }
+}
+
+/// Chooses how calls are timed from code, overriding `PROFILE_CLOCK`.
+///
+/// Before the clock has started (before the first recorded call or [`crate::init`]) any mode
+/// can be chosen. Afterwards the source is fixed, since ticks of the TSC and of `Instant` must
+/// not mix: switching between [`ClockMode::Exact`] and [`ClockMode::Fast`] still works (calls
+/// already open end in the new mode), and a change to or from [`ClockMode::Instant`] is
+/// refused. Also refused: a TSC mode on a CPU without an invariant TSC.
+///
+/// The overhead calibration ([`crate::Snapshot::overhead`]) reflects the mode in force when
+/// the first call was recorded.
+///
+/// # Errors
+/// The mode cannot be used; the clock stays as it was.
+pub fn set_clock_mode(mode: ClockMode) -> Result<(), String> {
+    if ANCHOR.get().is_none() {
+        REQUESTED.store(mode.code(), Relaxed);
+    }
+    let anchor = anchor();
+    if anchor.tsc != (mode != ClockMode::Instant) {
+        let current = clock_name();
+        return Err(if anchor.tsc || invariant_tsc() {
+            format!("the clock has started as {current}; it cannot switch to {} now", mode.name())
+        } else {
+            format!("the {} clock needs an invariant TSC, which this CPU does not report", mode.setting())
+        });
+    }
+    MODE.store(mode.code(), Relaxed);
+    Ok(())
+}
+
+/// [`MODE`] values: the fallback clock, the TSC with fenced end stamps, the plain TSC.
+const MODE_INSTANT: u8 = 0;
+const MODE_TSC_EXACT: u8 = 1;
+const MODE_TSC_FAST: u8 = 2;
+
+impl ClockMode {
+    fn code(self) -> u8 {
+        match self {
+            ClockMode::Exact => MODE_TSC_EXACT,
+            ClockMode::Fast => MODE_TSC_FAST,
+            ClockMode::Instant => MODE_INSTANT,
+        }
+    }
+
+    fn from_code(code: u8) -> ClockMode {
+        match code {
+            MODE_TSC_EXACT => ClockMode::Exact,
+            MODE_TSC_FAST => ClockMode::Fast,
+            _ => ClockMode::Instant,
+        }
+    }
+}
+
+/// The hot path's copy of the mode: set when the clock starts, and by [`set_clock_mode`].
+/// Only x86_64 reads the TSC; elsewhere `invariant_tsc` is false and the mode is `Instant`.
+static MODE: AtomicU8 = AtomicU8::new(MODE_INSTANT);
 
 /// Reads the clock in ticks. Call [`init`] once before the first read on the hot path.
 #[inline(always)]
 pub(crate) fn now() -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // `USE_TSC` is settled by `init` before any recording starts.
-        if USE_TSC.load(std::sync::atomic::Ordering::Relaxed) {
-            return read_tsc();
-        }
+    if is_tsc() {
+        return read_tsc();
     }
     fallback_now()
 }
 
-#[cfg(target_arch = "x86_64")]
-static USE_TSC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Reads the clock at the end of an interval, as the mode asks: after a fence or not. `None`
+/// when the clock is not the TSC (then the caller takes its cold path, which uses [`now`]).
+#[inline(always)]
+pub(crate) fn end_stamp() -> Option<u64> {
+    match MODE.load(Relaxed) {
+        MODE_TSC_EXACT => Some(read_tsc_after()),
+        MODE_TSC_FAST => Some(read_tsc()),
+        _ => None,
+    }
+}
 
 /// Fixes the clock source and its start point. Idempotent; cheap after the first call.
 pub(crate) fn init() {
-    let anchor = anchor();
-    #[cfg(target_arch = "x86_64")]
-    USE_TSC.store(anchor.use_tsc, std::sync::atomic::Ordering::Relaxed);
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = anchor;
+    anchor();
 }
 
 #[inline(never)]
@@ -80,7 +223,7 @@ fn fallback_now() -> u64 {
 /// (exactly 1.0 for the fallback clock).
 pub(crate) fn ns_per_tick() -> f64 {
     let anchor = anchor();
-    if anchor.use_tsc
+    if anchor.tsc
         && let Some(wait) = MIN_CALIBRATION.checked_sub(anchor.instant.elapsed())
     {
         std::thread::sleep(wait);
@@ -95,7 +238,7 @@ pub(crate) fn ticks_to_duration(ticks: u64) -> Duration {
 }
 
 fn measured_rate(anchor: &Anchor) -> f64 {
-    if !anchor.use_tsc {
+    if !anchor.tsc {
         return 1.0;
     }
     let (ticks, elapsed) = (read_tsc(), anchor.instant.elapsed());
@@ -113,23 +256,23 @@ pub(crate) fn since_start() -> Duration {
     anchor().instant.elapsed()
 }
 
-/// Which clock is in use, for reports.
+/// Which clock is in use, for reports: `tsc`, `tsc-fast` or `instant` (see [`ClockMode`]).
 #[must_use]
 pub fn clock_name() -> &'static str {
-    if anchor().use_tsc { "tsc" } else { "instant" }
+    clock_mode().name()
+}
+
+/// How calls are timed in this process (reads `PROFILE_CLOCK` on first use).
+#[must_use]
+pub fn clock_mode() -> ClockMode {
+    init();
+    ClockMode::from_code(MODE.load(Relaxed))
 }
 
 /// Whether [`now`] reads the TSC (then [`read_tsc`] may be called directly).
 #[inline(always)]
 pub(crate) fn is_tsc() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        USE_TSC.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    MODE.load(Relaxed) != MODE_INSTANT
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -190,6 +333,36 @@ mod tests {
         let measured = ticks as f64 * ns_per_tick();
         let real = wall.elapsed().as_nanos() as f64;
         assert!((measured - real).abs() / real < 0.05, "measured {measured} ns, real {real} ns");
+    }
+
+    #[test]
+    fn profile_clock_values_parse() {
+        for (value, mode) in [
+            (None, None),
+            (Some(""), None),
+            (Some(" "), None),
+            (Some("exact"), Some(ClockMode::Exact)),
+            (Some("TSC"), Some(ClockMode::Exact)),
+            (Some(" Fast "), Some(ClockMode::Fast)),
+            (Some("instant"), Some(ClockMode::Instant)),
+        ] {
+            assert_eq!(ClockMode::parse(value), Ok(mode), "{value:?}");
+        }
+        let error = ClockMode::parse(Some("quick")).unwrap_err();
+        assert!(error.contains("\"quick\"") && error.contains("exact, fast or instant"), "{error}");
+    }
+
+    #[test]
+    fn the_mode_follows_the_request_when_the_cpu_allows_it() {
+        assert_eq!(choose_mode(Ok(None), true), Ok(ClockMode::Exact));
+        assert_eq!(choose_mode(Ok(None), false), Ok(ClockMode::Instant));
+        assert_eq!(choose_mode(Ok(Some(ClockMode::Fast)), true), Ok(ClockMode::Fast));
+        assert_eq!(choose_mode(Ok(Some(ClockMode::Instant)), true), Ok(ClockMode::Instant));
+        let (mode, why) = choose_mode(Ok(Some(ClockMode::Fast)), false).unwrap_err();
+        assert_eq!(mode, ClockMode::Instant);
+        assert!(why.contains("invariant TSC"), "{why}");
+        let (mode, why) = choose_mode(Err("bad".into()), true).unwrap_err();
+        assert_eq!((mode, why.as_str()), (ClockMode::Exact, "bad"));
     }
 
     #[test]

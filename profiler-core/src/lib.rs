@@ -62,7 +62,7 @@ mod trace;
 mod tree;
 
 pub use callsite::Callsite;
-pub use clock::clock_name;
+pub use clock::{ClockMode, clock_mode, clock_name, set_clock_mode};
 pub use future::InstrumentedFuture;
 pub use guard::StageGuard;
 pub use histogram::{BUCKETS, Histogram, bucket_lower, bucket_of, bucket_value, bucket_width};

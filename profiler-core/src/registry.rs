@@ -429,6 +429,7 @@ impl Merged {
                 let (per_call, in_stage) = calibrate::overhead_ticks();
                 Overhead { per_call_ns: per_call * ns_per_tick, in_stage_ns: in_stage * ns_per_tick }
             },
+            clock: clock::clock_name().to_owned(),
             events: convert_events(events, &stage_index, ns_per_tick),
             dropped_events: events.dropped + events.threads.iter().map(|t| t.dropped).sum::<u64>(),
         };

@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub memory: Vec<MemorySnapshot>,
     /// The profiler's own cost per call, calibrated once at start-up.
     pub overhead: Overhead,
+    /// The clock that timed the calls ([`clock_name`](crate::clock_name)): `tsc`, `tsc-fast`
+    /// or `instant`; `mixed` for a merge of profiles timed differently.
+    pub clock: String,
     /// Every call as a timed event, per thread: only when tracing is on (`PROFILE_TRACE=1`,
     /// see [`set_tracing`](crate::set_tracing)); empty otherwise.
     pub events: Vec<ThreadEvents>,
@@ -308,6 +311,7 @@ mod tests {
             counters: Vec::new(),
             memory: Vec::new(),
             overhead: Overhead::default(),
+            clock: "tsc".to_owned(),
             events: Vec::new(),
             dropped_events: 0,
         }

@@ -387,10 +387,9 @@ pub(crate) fn enter_named(name: &str, state: u64) -> Entry {
 /// Ends a frame started by [`enter`]; returns the elapsed ticks.
 #[inline(always)]
 pub(crate) fn exit(entry: Entry, how: Exit) -> u64 {
-    if !clock::is_tsc() {
+    let Some(end) = clock::end_stamp() else {
         return exit_with_fallback_clock(entry, how);
-    }
-    let end = clock::read_tsc_after();
+    };
     if let Some(hot) = hot() {
         hot.exit(entry, end, how);
     }

@@ -83,6 +83,11 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
         counters,
         memory,
         overhead: merged_overhead(snapshots),
+        clock: match snapshots.first() {
+            Some(first) if snapshots.iter().all(|s| s.clock == first.clock) => first.clock.clone(),
+            Some(_) => "mixed".to_owned(),
+            None => String::new(),
+        },
         // Timelines of different processes do not share a clock: merged profiles have none.
         events: Vec::new(),
         dropped_events: 0,

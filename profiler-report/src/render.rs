@@ -53,14 +53,14 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     /// Analyses `snapshot` with `options`; the JSON profile will name `options`' program and
-    /// this process's clock.
+    /// the snapshot's clock.
     #[must_use]
     pub fn new(snapshot: &'a Snapshot, options: &'a ReportOptions) -> Self {
         Self {
             snapshot,
             options,
             analysis: analyze(snapshot, options),
-            clock: profiler_core::clock_name().to_owned(),
+            clock: snapshot.clock.clone(),
             json: OnceCell::new(),
         }
     }

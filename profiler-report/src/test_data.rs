@@ -189,6 +189,7 @@ pub(crate) fn synthetic_snapshot() -> Snapshot {
             sum_bytes: 8 << 20,
         }],
         overhead: Overhead { per_call_ns: 25.0, in_stage_ns: 9.0 },
+        clock: "tsc".to_owned(),
         events: Vec::new(),
         dropped_events: 0,
     }

@@ -42,8 +42,8 @@ pub struct Profile {
     pub profiled_ns: u64,
     /// Number of threads that recorded at least one call.
     pub threads: u32,
-    /// The clock that timed the calls: `tsc` or `instant` (`mixed` in a merged profile whose
-    /// parts disagree).
+    /// The clock that timed the calls: `tsc`, `tsc-fast` or `instant` (`mixed` in a merged
+    /// profile whose parts disagree).
     pub clock: String,
     /// How the analysis fields below were computed.
     pub analysis: AnalysisSettings,
@@ -269,15 +269,14 @@ pub struct Bottleneck {
 
 impl Profile {
     /// The profile of a snapshot with the default options (see [`ReportOptions::default`]),
-    /// naming this process's clock and executable.
+    /// naming the snapshot's clock and this process's executable.
     #[must_use]
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
-        let options = ReportOptions::default();
-        Self::new(snapshot, &analyze(snapshot, &options), &options.program(), profiler_core::clock_name())
+        Self::with_clock(snapshot, &snapshot.clock)
     }
 
-    /// The profile of a snapshot with the default options, naming the clock (`tsc` or
-    /// `instant`) and this process's executable.
+    /// The profile of a snapshot with the default options, naming the clock (`tsc`,
+    /// `tsc-fast` or `instant`) and this process's executable.
     #[must_use]
     pub fn with_clock(snapshot: &Snapshot, clock: &str) -> Self {
         let options = ReportOptions::default();
@@ -449,6 +448,7 @@ impl Profile {
                 })
                 .collect(),
             overhead: profiler_core::Overhead { per_call_ns, in_stage_ns },
+            clock: self.clock.clone(),
             events,
             dropped_events,
         })

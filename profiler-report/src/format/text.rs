@@ -162,6 +162,9 @@ fn header(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options: &
     } else {
         out.line("profiler overhead: not calibrated");
     }
+    if snapshot.clock == profiler_core::ClockMode::Fast.name() {
+        out.line("clock: fast (PROFILE_CLOCK=fast), end stamps unfenced: short and memory-bound stages read low");
+    }
 }
 
 /// The stages the table shows, in its order, and how many the threshold and the limit hid.
@@ -529,6 +532,20 @@ mod tests {
     }
 
     #[test]
+    fn the_header_warns_when_end_stamps_were_not_fenced() {
+        let mut snapshot = full_snapshot();
+        snapshot.clock = "tsc-fast".to_owned();
+        let report = render(&snapshot, &test_options());
+        check_width(&report);
+        let header: Vec<&str> = report.lines().take_while(|l| !l.is_empty()).collect();
+        assert_eq!(
+            header.last().copied(),
+            Some("clock: fast (PROFILE_CLOCK=fast), end stamps unfenced: short and memory-bound stages read low"),
+            "{report}"
+        );
+    }
+
+    #[test]
     fn without_segments_or_calibration_the_report_says_so() {
         let mut snapshot = full_snapshot();
         snapshot.overhead = Overhead::default();
@@ -538,6 +555,7 @@ mod tests {
         let report = render(&snapshot, &test_options());
         check_width(&report);
         assert!(report.contains("\nprofiler overhead: not calibrated\n"), "{report}");
+        assert!(!report.contains("clock: fast"), "{report}");
         let trends: Vec<&str> = report.lines().skip_while(|l| !l.starts_with("trends")).take(2).collect();
         insta::assert_snapshot!(trends.join("\n"), @r"
         trends (mean of early calls → late calls)

@@ -269,7 +269,9 @@
     var calls = stages.reduce(function (sum, s) { return sum + (isNum(s.calls) ? s.calls : 0); }, 0);
     cards.appendChild(card("Calls", fmtInt(calls)));
     cards.appendChild(card("Clock", data.clock ? String(data.clock) : "–",
-      data.clock === "tsc" ? "CPU time-stamp counter" : data.clock === "instant" ? "std::time::Instant" : null));
+      data.clock === "tsc" ? "CPU time-stamp counter"
+        : data.clock === "tsc-fast" ? "time-stamp counter, end stamps unfenced: short and memory-bound stages read low"
+        : data.clock === "instant" ? "std::time::Instant" : null));
     var overhead = data.overhead;
     if (overhead && typeof overhead === "object" && isNum(overhead.estimated_ns)) {
       var parts = [];
