@@ -154,7 +154,8 @@ fn floors() -> (Vec<Box<dyn Contender>>, References) {
 /// The contenders with every profiler on, ours first.
 fn profilers_on() -> Vec<Box<dyn Contender>> {
     vec![
-        Box::new(Ours { enabled: true }),
+        Box::new(Ours { enabled: true, fast_clock: false }),
+        Box::new(Ours { enabled: true, fast_clock: true }),
         Box::new(Hotpath::new(true)),
         Box::new(Tracing { subscriber: true }),
         Box::new(Fastrace { roots: Roots::Every(1_000) }),
@@ -168,7 +169,7 @@ fn profilers_on() -> Vec<Box<dyn Contender>> {
 /// The contenders with every profiler that has a run-time switch switched off, ours first.
 fn profilers_off() -> Vec<Box<dyn Contender>> {
     vec![
-        Box::new(Ours { enabled: false }),
+        Box::new(Ours { enabled: false, fast_clock: false }),
         Box::new(Hotpath::new(false)),
         Box::new(Tracing { subscriber: false }),
         Box::new(Fastrace { roots: Roots::None }),
