@@ -9,7 +9,7 @@
 #![allow(unsafe_code)] // Block pointers: see the safety argument on `AtomicHistogram`.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 /// Buckets per power of two, as a power of two.
 const SUB_BITS: u32 = 6;
@@ -55,6 +55,20 @@ pub fn bucket_value(bucket: usize) -> u64 {
 /// One group of 64 adjacent buckets.
 type Block = [AtomicU64; SUB];
 
+/// The block one writer last recorded into, for [`AtomicHistogram::try_record_cached`].
+/// Owner-only data in atomics because it lives in shared nodes; no other thread reads it.
+pub(crate) struct BlockCache {
+    /// The cached block's group, or `usize::MAX` (no group) while `block` is unset.
+    group: AtomicUsize,
+    block: AtomicPtr<Block>,
+}
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        Self { group: AtomicUsize::new(usize::MAX), block: AtomicPtr::new(ptr::null_mut()) }
+    }
+}
+
 /// The recording side: written by one thread, read by any thread at any time.
 ///
 /// The writer uses plain relaxed load-and-store (not read-modify-write, which would cost a
@@ -98,17 +112,32 @@ impl AtomicHistogram {
 
     /// Records one value if its block exists; returns `false` when the block must be allocated
     /// first (see [`Self::record_allocating`]), so the caller can guard the allocation.
+    ///
+    /// Goes through `cache`, which must only ever be used with the histogram `histogram`
+    /// returns (`None`: there is none, nothing is recorded). A value in the same power of two as
+    /// the cached block's needs neither the histogram nor the load of its block pointer: that
+    /// load would sit on the chain of dependent loads that follows every end stamp, which the
+    /// next call's fenced end stamp waits for.
     #[inline(always)]
-    pub(crate) fn try_record(&self, value: u64) -> bool {
+    pub(crate) fn try_record_cached<'a>(
+        cache: &BlockCache,
+        value: u64,
+        histogram: impl FnOnce() -> Option<&'a AtomicHistogram>,
+    ) -> bool {
         let bucket = bucket_of(value);
-        match self.block(bucket / SUB) {
-            Some(block) => {
-                let cell = &block[bucket % SUB];
-                cell.store(cell.load(Relaxed) + 1, Relaxed);
-                true
-            }
-            None => false,
-        }
+        let block = if cache.group.load(Relaxed) == bucket / SUB {
+            // SAFETY: the cache holds a block of its histogram (stored below, the only writer;
+            // callers pair a cache with one histogram), and blocks live as long as it does.
+            unsafe { &*cache.block.load(Relaxed) }
+        } else {
+            let Some(block) = histogram().and_then(|histogram| histogram.block(bucket / SUB)) else { return false };
+            cache.block.store(ptr::from_ref(block).cast_mut(), Relaxed);
+            cache.group.store(bucket / SUB, Relaxed);
+            block
+        };
+        let cell = &block[bucket % SUB];
+        cell.store(cell.load(Relaxed) + 1, Relaxed);
+        true
     }
 
     /// Records one value, allocating its block (64 counters) on first use. Owner only.
@@ -403,9 +432,9 @@ mod tests {
 
     #[test]
     fn atomic_histogram_scales_ticks_into_nanoseconds() {
-        let h = AtomicHistogram::new();
+        let (h, cache) = (AtomicHistogram::new(), BlockCache::default());
         for v in [1000u64, 1000, 2000, 4000] {
-            if !h.try_record(v) {
+            if !AtomicHistogram::try_record_cached(&cache, v, || Some(&h)) {
                 h.record_allocating(v);
             }
         }
@@ -418,6 +447,30 @@ mod tests {
         let mut empty = Histogram::default();
         h.add_scaled_to(&mut empty, 1.0);
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn the_block_cache_follows_the_values_and_loses_no_count() {
+        let (h, cache) = (AtomicHistogram::new(), BlockCache::default());
+        // Hits, misses to allocated and to missing blocks, small and large values.
+        let values = [1000u64, 1000, 2000, 1001, 4000, 5, 1000, 70_000, 2000, 5, 1 << 40];
+        let mut allocated = 0;
+        for v in values {
+            if !AtomicHistogram::try_record_cached(&cache, v, || Some(&h)) {
+                h.record_allocating(v);
+                allocated += 1;
+            }
+        }
+        assert_eq!(allocated, 6, "one allocation per power-of-two group first seen");
+        let mut recorded = Histogram::default();
+        h.add_scaled_to(&mut recorded, 1.0);
+        let mut expected = Histogram::default();
+        for v in values {
+            expected.record(bucket_value(bucket_of(v)));
+        }
+        assert_eq!(recorded, expected);
+        // Without a histogram (the root node) nothing is recorded.
+        assert!(!AtomicHistogram::try_record_cached(&BlockCache::default(), 10, || None));
     }
 
     #[test]

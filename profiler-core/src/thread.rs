@@ -40,7 +40,6 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::callsite::Callsite;
 use crate::clock;
-use crate::histogram::AtomicHistogram;
 use crate::registry::{Registry, StageId};
 use crate::switch;
 use crate::trace::EventRing;
@@ -252,9 +251,8 @@ impl Hot {
     /// Counts a completed call in its node and histogram.
     #[inline(always)]
     fn record(&self, node: &Node, duration: u64) {
-        let Some(histogram) = node.histogram() else { return };
-        if !histogram.try_record(duration) {
-            return self.record_allocating(node, histogram, duration);
+        if !node.try_record_duration(duration) {
+            return self.record_allocating(node, duration);
         }
         node.record_call(duration);
     }
@@ -303,7 +301,8 @@ impl Hot {
 
     #[cold]
     #[inline(never)]
-    fn record_allocating(&self, node: &Node, histogram: &AtomicHistogram, duration: u64) {
+    fn record_allocating(&self, node: &Node, duration: u64) {
+        let Some(histogram) = node.histogram() else { return }; // The root records nothing.
         self.while_busy(|| histogram.record_allocating(duration));
         node.record_call(duration);
     }

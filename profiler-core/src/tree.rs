@@ -24,7 +24,7 @@ use std::sync::atomic::{
 use std::sync::{Mutex, OnceLock};
 
 use crate::arena::Arena;
-use crate::histogram::AtomicHistogram;
+use crate::histogram::{AtomicHistogram, BlockCache};
 use crate::registry::MAX_STAGES;
 use crate::trace::EventRing;
 
@@ -53,6 +53,8 @@ pub(crate) struct Node {
     depth: AtomicU32,
     /// This stage's histogram on this thread (set before the node is published).
     histogram: AtomicPtr<AtomicHistogram>,
+    /// The block of that histogram this node's calls last went into (owner only).
+    block_cache: BlockCache,
     pub(crate) calls: AtomicU64,
     /// Sum of call durations in ticks (wall time for async stages).
     pub(crate) total: AtomicU64,
@@ -81,6 +83,7 @@ impl Default for Node {
             up: AtomicPtr::new(ptr::null_mut()),
             depth: AtomicU32::new(0),
             histogram: AtomicPtr::new(ptr::null_mut()),
+            block_cache: BlockCache::default(),
             calls: AtomicU64::new(0),
             total: AtomicU64::new(0),
             min: AtomicU64::new(u64::MAX),
@@ -158,6 +161,15 @@ impl Node {
     /// Distance from the root: 1 for a stage called outside any other.
     pub(crate) fn depth(&self) -> u32 {
         self.depth.load(Relaxed)
+    }
+
+    /// Owner only: counts `duration` in the stage's histogram, unless its block must be
+    /// allocated first or the node has no histogram (the root): then `false`.
+    #[inline(always)]
+    pub(crate) fn try_record_duration(&self, duration: u64) -> bool {
+        // The cache is this node's, and the node's histogram is set once, before the node is
+        // published: the cache only ever holds blocks of that histogram.
+        AtomicHistogram::try_record_cached(&self.block_cache, duration, || self.histogram())
     }
 
     /// The stage's histogram on this thread.
