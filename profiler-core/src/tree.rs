@@ -34,6 +34,8 @@ pub(crate) const MAX_NODES: usize = 1 << 16;
 pub(crate) const ROOT: u32 = 0;
 /// Children of a node the hot path scans before falling back to the index of paths.
 const FAST_SIBLINGS: usize = 8;
+/// Slots of a node's child cache (see [`Node::child_slots`]); a power of two.
+const CHILD_SLOTS: usize = 8;
 /// Call segments a node keeps (see [`Node::segment_starts`]): 2^48 calls are plenty.
 pub(crate) const SEGMENTS: usize = 48;
 
@@ -42,6 +44,10 @@ pub(crate) struct Node {
     /// Owner-only links for finding a child by stage (null: none).
     first_child: AtomicPtr<Node>,
     next_sibling: AtomicPtr<Node>,
+    /// Owner only: the child last found for a stage, in slot `stage % CHILD_SLOTS`, so that a
+    /// node calling several stages in turn finds each with one load instead of a scan of its
+    /// children (null: none yet).
+    child_slots: [AtomicPtr<Node>; CHILD_SLOTS],
     /// Stage id (unused for the root). Written once, before the node is published.
     pub(crate) stage: AtomicU32,
     /// Parent node index. Written once, before the node is published.
@@ -78,6 +84,7 @@ impl Default for Node {
         Self {
             first_child: AtomicPtr::new(ptr::null_mut()),
             next_sibling: AtomicPtr::new(ptr::null_mut()),
+            child_slots: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
             stage: AtomicU32::new(0),
             parent: AtomicU32::new(0),
             up: AtomicPtr::new(ptr::null_mut()),
@@ -273,18 +280,25 @@ impl ThreadData {
         self.node(ROOT)
     }
 
-    /// Owner only: the child of `parent` for `stage`, if it is among the parent's
-    /// [`FAST_SIBLINGS`] most recently created children (the usual case: few callees per path).
-    /// `None` means "look further" with [`Self::find_or_create_child`].
+    /// Owner only: the child of `parent` for `stage`, if it is in the parent's child cache or
+    /// among its [`FAST_SIBLINGS`] most recently created children (the usual case: few
+    /// callees per path). `None` means "look further" with [`Self::find_or_create_child`].
     #[inline(always)]
     pub(crate) fn find_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
-        let mut child = self.resolve(parent).first_child.load(Relaxed).cast_const();
+        let parent = self.resolve(parent);
+        let slot = &parent.child_slots[stage as usize % CHILD_SLOTS];
+        let cached = slot.load(Relaxed).cast_const();
+        if !cached.is_null() && self.resolve(cached).stage.load(Relaxed) == stage {
+            return Some(cached);
+        }
+        let mut child = parent.first_child.load(Relaxed).cast_const();
         for _ in 0..FAST_SIBLINGS {
             if child.is_null() {
                 return None;
             }
             let node = self.resolve(child);
             if node.stage.load(Relaxed) == stage {
+                slot.store(child.cast_mut(), Relaxed);
                 return Some(child);
             }
             child = node.next_sibling.load(Relaxed).cast_const();
@@ -300,16 +314,22 @@ impl ThreadData {
         if let Some(node) = self.find_child(parent, stage) {
             return Some(Child::New(node));
         }
-        let parent_index = self.resolve(parent).index.load(Relaxed);
+        let parent_node = self.resolve(parent);
+        let parent_index = parent_node.index.load(Relaxed);
         let mut paths = self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(&index) = paths.get(&(parent_index, stage)) {
-            return Some(Child::New(self.node(index)));
-        }
-        let child = self.create_child(parent, stage)?;
-        if let Child::New(node) = child {
-            paths.insert((parent_index, stage), self.resolve(node).index.load(Relaxed));
-        }
-        Some(child)
+        let node = match paths.get(&(parent_index, stage)) {
+            Some(&index) => self.node(index),
+            None => match self.create_child(parent, stage)? {
+                Child::New(node) => {
+                    paths.insert((parent_index, stage), self.resolve(node).index.load(Relaxed));
+                    self.resolve(node)
+                }
+                folded @ Child::Folded(_) => return Some(folded),
+            },
+        };
+        // The next call of this stage from this parent takes the fast path.
+        parent_node.child_slots[stage as usize % CHILD_SLOTS].store(ptr::from_ref(node).cast_mut(), Relaxed);
+        Some(Child::New(node))
     }
 
     /// Owner only, cold: creates the child of `parent` for `stage` (and the stage's histogram).
@@ -367,6 +387,46 @@ impl ThreadData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn children_are_found_through_the_cache_the_scan_and_the_index() {
+        let data = ThreadData::new(1, 2, 0);
+        let root = data.root();
+        // 20 children: more than the scan covers, and stages 0, 8 and 16 share a cache slot.
+        let children: Vec<*const Node> = (0..20)
+            .map(|stage| match data.find_or_create_child(root, stage) {
+                Some(Child::New(node)) => node,
+                _ => panic!("stage {stage} got no node"),
+            })
+            .collect();
+        let stage_of = |node: *const Node| data.resolve(node).stage.load(Relaxed);
+        for round in 0..3 {
+            // In turn, then with slot-sharing stages alternating, then backwards.
+            let order: Vec<u32> = match round {
+                0 => (0..20).collect(),
+                1 => [0, 8, 16, 0, 8, 16, 3, 11, 19].into(),
+                _ => (0..20).rev().collect(),
+            };
+            for stage in order {
+                let found = data.find_child(root, stage).or_else(|| match data.find_or_create_child(root, stage) {
+                    Some(Child::New(node)) => Some(node),
+                    _ => None,
+                });
+                assert_eq!(found, Some(children[stage as usize]), "stage {stage}");
+                assert_eq!(found.map(stage_of), Some(stage));
+            }
+        }
+        // The scan sees the 8 newest children; the cache also remembers the last one found.
+        assert_eq!(data.find_child(root, 19), Some(children[19]));
+        assert_eq!(data.find_child(root, 2), Some(children[2]), "cached by the last round");
+        assert_eq!(data.find_child(root, 10), None, "slot 2 holds stage 2, and 10 is too old to scan");
+        assert_eq!(
+            data.find_or_create_child(root, 10).map(|c| matches!(c, Child::New(n) if n == children[10])),
+            Some(true)
+        );
+        assert_eq!(data.find_child(root, 10), Some(children[10]), "the index's answer is cached");
+        assert_eq!(data.published.load(Relaxed), 21, "no node was created twice");
+    }
 
     #[test]
     fn segments_partition_the_calls_in_time_order() {
