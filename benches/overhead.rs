@@ -5,7 +5,8 @@
 //!   with the end read after an `lfence` as the profiler does, and between two `Instant`
 //!   reads), instrumented with profiling off at run time, instrumented and on (with the
 //!   default clock, and with `PROFILE_CLOCK=fast`'s unfenced end stamp);
-//! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, and 8 levels of recursion;
+//! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, 8 levels of recursion, and one
+//!   stage calling 8 different stages in turn (`fan_out_8`);
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage,
 //!   and with one thread recording every call as an event (`PROFILE_TRACE`).
 //!
@@ -89,6 +90,33 @@ fn recurse(depth: u32, x: u64) -> u64 {
     if depth == 0 { black_box(x).wrapping_mul(3) } else { recurse(depth - 1, x) }
 }
 
+/// Eight distinct leaf stages, for a parent that calls several stages in turn.
+macro_rules! fan_leaves {
+    ($($leaf:ident),*) => {
+        $(
+            #[inline(never)]
+            #[instrument_stage]
+            fn $leaf(x: u64) -> u64 {
+                black_box(x).wrapping_mul(3)
+            }
+        )*
+        const FAN_LEAVES: [fn(u64) -> u64; 8] = [$($leaf),*];
+    };
+}
+fan_leaves!(leaf_0, leaf_1, leaf_2, leaf_3, leaf_4, leaf_5, leaf_6, leaf_7);
+
+/// One stage calling eight different stages in turn: nine stages per call.
+#[inline(never)]
+#[instrument_stage(name = "bench::fan_out")]
+fn fan_out(x: u64) -> u64 {
+    FAN_LEAVES.iter().fold(x, |acc, leaf| acc.wrapping_add(leaf(black_box(x))))
+}
+
+#[inline(never)]
+fn plain_fan_out(x: u64) -> u64 {
+    [baseline as fn(u64) -> u64; 8].iter().fold(x, |acc, leaf| acc.wrapping_add(leaf(black_box(x))))
+}
+
 fn call(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("baseline", |b| b.iter(|| baseline(black_box(7))));
@@ -118,6 +146,8 @@ fn nesting(c: &mut Criterion) {
         group.bench_function(format!("depth_{depth}"), |b| b.iter(|| chain(depth, black_box(7))));
     }
     group.bench_function("recursion_8", |b| b.iter(|| recurse(7, black_box(7))));
+    group.bench_function("baseline_fan_out_8", |b| b.iter(|| plain_fan_out(black_box(7))));
+    group.bench_function("fan_out_8", |b| b.iter(|| fan_out(black_box(7))));
     group.finish();
 }
 
