@@ -50,46 +50,57 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Interleaved, so that whatever else the machine does slows both sides alike: each of
+/// `rounds` rounds times a batch of `batch` uninstrumented calls (`call(false)`; the clock's own
+/// cost is spread over the batch), then makes as many instrumented calls (`call(true)`). Checks
+/// that the stage's median, less the calibrated in-stage overhead, is within `tolerance` of the
+/// median uninstrumented call; five attempts.
+fn check_accuracy(stage: &str, rounds: usize, batch: usize, tolerance: f64, mut call: impl FnMut(bool)) {
+    let mut attempts = Vec::new();
+    for _ in 0..5 {
+        profiler_core::reset();
+        let mut plain = Vec::new();
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..batch {
+                call(false);
+            }
+            plain.push(start.elapsed().as_nanos() as f64 / batch as f64);
+            for _ in 0..batch {
+                call(true);
+            }
+        }
+        let truth = median(plain);
+        let snapshot = profiler_core::snapshot();
+        let recorded = snapshot.stage(stage).expect("recorded");
+        assert_eq!(recorded.calls, (rounds * batch) as u64);
+        let in_stage = snapshot.overhead.in_stage_ns;
+        let compensated = recorded.percentile_ns(0.5) as f64 - in_stage;
+        let error = (compensated - truth) / truth;
+        let line = format!(
+            "{stage}: true {truth:.0} ns, compensated median {compensated:.0} ns ({:+.1} %), in-stage overhead {in_stage:.1} ns",
+            error * 100.0
+        );
+        eprintln!("{line}");
+        if error.abs() <= tolerance {
+            return;
+        }
+        attempts.push(line);
+    }
+    panic!("off by more than {:.0} % in every attempt: {attempts:#?}", tolerance * 100.0);
+}
+
 #[test]
 #[cfg_attr(debug_assertions, ignore = "measured on optimised code: cargo test --release --test accuracy")]
 fn small_stages_are_accurate_once_compensated() {
     let _serial = setup();
-    let mut attempts = Vec::new();
-    for _ in 0..5 {
-        profiler_core::reset();
-        // Interleaved, so that whatever else the machine does slows both sides alike: each
-        // round times a batch of uninstrumented calls (so the clock's own cost is spread over
-        // the batch), then makes as many instrumented calls.
-        // Each call's input is the previous call's output, so calls run one after the other
-        // (as they do inside a real program) instead of overlapping in the CPU's pipeline.
-        let (mut plain, mut x) = (Vec::new(), 1);
-        for _ in 0..200 {
-            let start = Instant::now();
-            for _ in 0..100 {
-                x = known_work(x);
-            }
-            plain.push(start.elapsed().as_nanos() as f64 / 100.0);
-            for _ in 0..100 {
-                x = instrumented_work(x);
-            }
-        }
-        black_box(x);
-        let truth = median(plain);
-        let snapshot = profiler_core::snapshot();
-        let stage = snapshot.stage("accuracy::known_work").expect("recorded");
-        assert_eq!(stage.calls, 20_000);
-        let compensated = stage.percentile_ns(0.5) as f64 - snapshot.overhead.in_stage_ns;
-        let error = (compensated - truth).abs() / truth;
-        eprintln!(
-            "true {truth:.0} ns, compensated median {compensated:.0} ns, in-stage overhead {:.1} ns",
-            snapshot.overhead.in_stage_ns
-        );
-        if error <= 0.10 {
-            return;
-        }
-        attempts.push(format!("true {truth:.0} ns, compensated median {compensated:.0} ns ({:.1} %)", error * 100.0));
-    }
-    panic!("compensated median off by more than 10 % in every attempt: {attempts:#?}");
+    // Each call's input is the previous call's output, so calls run one after the other (as
+    // they do inside a real program) instead of overlapping in the CPU's pipeline.
+    let mut x = 1;
+    check_accuracy("accuracy::known_work", 200, 100, 0.10, |instrumented| {
+        x = if instrumented { instrumented_work(x) } else { known_work(x) };
+    });
+    black_box(x);
 }
 
 /// A random cycle through `len` slots (Sattolo's shuffle): following it from any slot visits
@@ -130,32 +141,9 @@ fn instrumented_chase(next: &[u32], slot: u32) -> u32 {
 fn memory_bound_stages_are_not_under_measured() {
     let _serial = setup();
     let next = random_cycle(1 << 22); // 16 MiB: four times the L2 cache of the reference VM
-    let mut attempts = Vec::new();
-    for _ in 0..5 {
-        profiler_core::reset();
-        let (mut plain, mut slot) = (Vec::new(), 0);
-        for _ in 0..100 {
-            let start = Instant::now();
-            for _ in 0..20 {
-                slot = chase(&next, slot);
-            }
-            plain.push(start.elapsed().as_nanos() as f64 / 20.0);
-            for _ in 0..20 {
-                slot = instrumented_chase(&next, slot);
-            }
-        }
-        black_box(slot);
-        let truth = median(plain);
-        let snapshot = profiler_core::snapshot();
-        let stage = snapshot.stage("accuracy::chase").expect("recorded");
-        assert_eq!(stage.calls, 2_000);
-        let compensated = stage.percentile_ns(0.5) as f64 - snapshot.overhead.in_stage_ns;
-        let error = (compensated - truth).abs() / truth;
-        eprintln!("memory-bound: true {truth:.0} ns, compensated median {compensated:.0} ns");
-        if error <= 0.25 {
-            return;
-        }
-        attempts.push(format!("true {truth:.0} ns, compensated median {compensated:.0} ns ({:.1} %)", error * 100.0));
-    }
-    panic!("memory-bound stage off by more than 25 % in every attempt: {attempts:#?}");
+    let mut slot = 0;
+    check_accuracy("accuracy::chase", 100, 20, 0.25, |instrumented| {
+        slot = if instrumented { instrumented_chase(&next, slot) } else { chase(&next, slot) };
+    });
+    black_box(slot);
 }
