@@ -55,7 +55,7 @@ pub fn bucket_value(bucket: usize) -> u64 {
 /// One group of 64 adjacent buckets.
 type Block = [AtomicU64; SUB];
 
-/// The block one writer last recorded into, for [`AtomicHistogram::try_record_cached`].
+/// The block one writer last recorded into (see [`BlockCache::try_record`]).
 /// Owner-only data in atomics because it lives in shared nodes; no other thread reads it.
 pub(crate) struct BlockCache {
     /// The cached block's group, or `usize::MAX` (no group) while `block` is unset.
@@ -66,6 +66,41 @@ pub(crate) struct BlockCache {
 impl Default for BlockCache {
     fn default() -> Self {
         Self { group: AtomicUsize::new(usize::MAX), block: AtomicPtr::new(ptr::null_mut()) }
+    }
+}
+
+impl BlockCache {
+    /// Records one value in the histogram `histogram` returns, if its block exists; `false`
+    /// when the block must be allocated first (see [`AtomicHistogram::record_allocating`], which
+    /// the caller guards) or there is no histogram (nothing is recorded). Owner only.
+    ///
+    /// A value in the same power of two as the cached block's needs neither the histogram nor
+    /// the load of its block pointer: that load would sit on the chain of dependent loads that
+    /// follows every end stamp, which the next call's fenced end stamp waits for.
+    ///
+    /// # Safety
+    /// `histogram` returns the same histogram (or `None`) every time this cache is used, and
+    /// that histogram outlives the cache: the cache keeps a pointer to one of its blocks.
+    #[inline(always)]
+    pub(crate) unsafe fn try_record<'a>(
+        &self,
+        value: u64,
+        histogram: impl FnOnce() -> Option<&'a AtomicHistogram>,
+    ) -> bool {
+        let bucket = bucket_of(value);
+        let block = if self.group.load(Relaxed) == bucket / SUB {
+            // SAFETY: `block` was stored below for this group, from the one histogram this
+            // cache serves (the caller's promise), whose blocks live as long as it does.
+            unsafe { &*self.block.load(Relaxed) }
+        } else {
+            let Some(block) = histogram().and_then(|histogram| histogram.block(bucket / SUB)) else { return false };
+            self.block.store(ptr::from_ref(block).cast_mut(), Relaxed);
+            self.group.store(bucket / SUB, Relaxed);
+            block
+        };
+        let cell = &block[bucket % SUB];
+        cell.store(cell.load(Relaxed) + 1, Relaxed);
+        true
     }
 }
 
@@ -108,36 +143,6 @@ impl AtomicHistogram {
     fn block(&self, group: usize) -> Option<&Block> {
         // SAFETY: see the type's safety argument.
         unsafe { self.blocks[group].load(Acquire).cast_const().as_ref() }
-    }
-
-    /// Records one value if its block exists; returns `false` when the block must be allocated
-    /// first (see [`Self::record_allocating`]), so the caller can guard the allocation.
-    ///
-    /// Goes through `cache`, which must only ever be used with the histogram `histogram`
-    /// returns (`None`: there is none, nothing is recorded). A value in the same power of two as
-    /// the cached block's needs neither the histogram nor the load of its block pointer: that
-    /// load would sit on the chain of dependent loads that follows every end stamp, which the
-    /// next call's fenced end stamp waits for.
-    #[inline(always)]
-    pub(crate) fn try_record_cached<'a>(
-        cache: &BlockCache,
-        value: u64,
-        histogram: impl FnOnce() -> Option<&'a AtomicHistogram>,
-    ) -> bool {
-        let bucket = bucket_of(value);
-        let block = if cache.group.load(Relaxed) == bucket / SUB {
-            // SAFETY: the cache holds a block of its histogram (stored below, the only writer;
-            // callers pair a cache with one histogram), and blocks live as long as it does.
-            unsafe { &*cache.block.load(Relaxed) }
-        } else {
-            let Some(block) = histogram().and_then(|histogram| histogram.block(bucket / SUB)) else { return false };
-            cache.block.store(ptr::from_ref(block).cast_mut(), Relaxed);
-            cache.group.store(bucket / SUB, Relaxed);
-            block
-        };
-        let cell = &block[bucket % SUB];
-        cell.store(cell.load(Relaxed) + 1, Relaxed);
-        true
     }
 
     /// Records one value, allocating its block (64 counters) on first use. Owner only.
@@ -434,7 +439,8 @@ mod tests {
     fn atomic_histogram_scales_ticks_into_nanoseconds() {
         let (h, cache) = (AtomicHistogram::new(), BlockCache::default());
         for v in [1000u64, 1000, 2000, 4000] {
-            if !AtomicHistogram::try_record_cached(&cache, v, || Some(&h)) {
+            // SAFETY: the cache serves `h` only, which outlives it.
+            if !unsafe { cache.try_record(v, || Some(&h)) } {
                 h.record_allocating(v);
             }
         }
@@ -456,7 +462,8 @@ mod tests {
         let values = [1000u64, 1000, 2000, 1001, 4000, 5, 1000, 70_000, 2000, 5, 1 << 40];
         let mut allocated = 0;
         for v in values {
-            if !AtomicHistogram::try_record_cached(&cache, v, || Some(&h)) {
+            // SAFETY: as above.
+            if !unsafe { cache.try_record(v, || Some(&h)) } {
                 h.record_allocating(v);
                 allocated += 1;
             }
@@ -470,7 +477,8 @@ mod tests {
         }
         assert_eq!(recorded, expected);
         // Without a histogram (the root node) nothing is recorded.
-        assert!(!AtomicHistogram::try_record_cached(&BlockCache::default(), 10, || None));
+        // SAFETY: a cache that never sees a histogram holds no block.
+        assert!(!unsafe { BlockCache::default().try_record(10, || None) });
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //!
 //! # Safety argument
 //!
-//! The hot path follows pointers instead of looking nodes up by index: child lists, nodes and
-//! the thread's frames hold `*const Node`, and nodes hold `*const AtomicHistogram`. Every such
-//! pointer points into the arenas of the [`ThreadData`] that owns the pointer (nodes and
-//! histograms are created only by [`ThreadData::create_child`], in the same data's arenas).
+//! The hot path follows pointers instead of looking nodes up by index: child lists, child
+//! slots, nodes and the thread's frames hold `*const Node`, and nodes hold `*const
+//! AtomicHistogram` (and, in their block cache, a pointer to one of that histogram's blocks).
+//! Every such pointer points into the arenas of the [`ThreadData`] that owns the pointer (nodes
+//! and histograms are created only by [`ThreadData::create_child`], in the same data's arenas).
 //! Arena elements never move and are freed only with the whole `ThreadData`. So dereferencing
 //! one while holding `&ThreadData` (all of them go through [`ThreadData::resolve`] and
 //! [`Node::histogram`]) sees a live, initialised value.
@@ -174,9 +175,9 @@ impl Node {
     /// allocated first or the node has no histogram (the root): then `false`.
     #[inline(always)]
     pub(crate) fn try_record_duration(&self, duration: u64) -> bool {
-        // The cache is this node's, and the node's histogram is set once, before the node is
-        // published: the cache only ever holds blocks of that histogram.
-        AtomicHistogram::try_record_cached(&self.block_cache, duration, || self.histogram())
+        // SAFETY: the cache is this node's alone, and the node's histogram is set once, before
+        // the node is published, in the arena of the data that also owns the node.
+        unsafe { self.block_cache.try_record(duration, || self.histogram()) }
     }
 
     /// The stage's histogram on this thread.
