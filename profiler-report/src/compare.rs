@@ -160,6 +160,8 @@ pub struct Comparison {
     pub base_wall_ns: u64,
     /// Wall time of the new profile.
     pub new_wall_ns: u64,
+    /// The clocks that timed the two profiles (`tsc`, `tsc-fast`, `instant`, ...).
+    pub clocks: (String, String),
     /// Stages whose metric grew, largest change first.
     pub regressions: Vec<StageChange>,
     /// Stages whose metric shrank, largest change first.
@@ -200,6 +202,7 @@ pub fn compare(base: &Snapshot, new: &Snapshot, options: &CompareOptions) -> Com
         new_profiled_ns: new_profiled,
         base_wall_ns: base.wall_ns,
         new_wall_ns: new.wall_ns,
+        clocks: (base.clock.clone(), new.clock.clone()),
         regressions: Vec::new(),
         improvements: Vec::new(),
         unchanged: Vec::new(),
@@ -276,6 +279,13 @@ pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> Stri
         format_ns(comparison.new_wall_ns),
         format_optional_change(change(comparison.base_wall_ns as f64, comparison.new_wall_ns as f64)),
     );
+    let (base_clock, new_clock) = &comparison.clocks;
+    if base_clock != new_clock {
+        let _ = writeln!(
+            out,
+            "note: timed with different clocks ({base_clock} → {new_clock}): short stages may differ for that alone"
+        );
+    }
     let metric = options.metric.as_str();
     for (title, list) in [("regressions", &comparison.regressions), ("improvements", &comparison.improvements)] {
         let _ = writeln!(out, "\n{title} (by {metric}, largest first)");
@@ -480,6 +490,19 @@ mod tests {
             assert!(line.chars().count() <= 100, "{line}");
         }
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn profiles_timed_with_different_clocks_say_so() {
+        let mut fast = full_snapshot();
+        fast.clock = "tsc-fast".to_owned();
+        let text = render_comparison(&compare(&full_snapshot(), &fast, &CompareOptions::default()), "a", "b");
+        let note = "note: timed with different clocks (tsc → tsc-fast): short stages may differ for that alone";
+        assert_eq!(text.lines().nth(2), Some(note), "{text}");
+        assert!(note.chars().count() <= 100);
+        let same =
+            render_comparison(&compare(&full_snapshot(), &full_snapshot(), &CompareOptions::default()), "a", "b");
+        assert!(!same.contains("note:"), "{same}");
     }
 
     #[test]
