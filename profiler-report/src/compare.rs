@@ -262,12 +262,8 @@ fn format_optional_change(change: Option<f64>) -> String {
     change.map_or_else(|| "new".to_owned(), format_change)
 }
 
-/// Renders a comparison as text, at most 100 columns wide. `base` and `new` label the two
-/// profiles (their file names).
-#[must_use]
-pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> String {
-    let mut out = String::new();
-    let options = &comparison.options;
+/// The first lines: the files, the profiled and wall times, and a note when the clocks differ.
+fn render_header(out: &mut String, comparison: &Comparison, base: &str, new: &str) {
     let _ = writeln!(out, "compare: {base} → {new}");
     let _ = writeln!(
         out,
@@ -286,6 +282,15 @@ pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> Stri
             "note: timed with different clocks ({base_clock} → {new_clock}): short stages may differ for that alone"
         );
     }
+}
+
+/// Renders a comparison as text, at most 100 columns wide. `base` and `new` label the two
+/// profiles (their file names).
+#[must_use]
+pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> String {
+    let mut out = String::new();
+    let options = &comparison.options;
+    render_header(&mut out, comparison, base, new);
     let metric = options.metric.as_str();
     for (title, list) in [("regressions", &comparison.regressions), ("improvements", &comparison.improvements)] {
         let _ = writeln!(out, "\n{title} (by {metric}, largest first)");
