@@ -188,6 +188,16 @@ mod tests {
         dir
     }
 
+    /// A fresh scratch directory holding a plain file `a-file`, so that any path under that
+    /// file cannot be written: (directory, the file).
+    fn scratch_with_blocker(name: &str) -> (PathBuf, PathBuf) {
+        let dir = scratch(name);
+        fs::create_dir_all(&dir).unwrap();
+        let blocker = dir.join("a-file");
+        fs::write(&blocker, "not a directory").unwrap();
+        (dir, blocker)
+    }
+
     #[test]
     fn report_prints_the_table_then_the_file_written() {
         let dir = scratch("report-ok");
@@ -207,10 +217,7 @@ mod tests {
 
     #[test]
     fn report_names_the_path_and_the_reason_when_it_cannot_write() {
-        let dir = scratch("report-err");
-        fs::create_dir_all(&dir).unwrap();
-        let blocker = dir.join("a-file");
-        fs::write(&blocker, "not a directory").unwrap();
+        let (dir, blocker) = scratch_with_blocker("report-err");
         let path = blocker.join("p.json");
         let mut log = Vec::new();
         report(&synthetic_snapshot(), &test_options(), &path, false, &mut log);
@@ -289,10 +296,7 @@ mod tests {
 
     #[test]
     fn each_file_that_cannot_be_written_gets_its_own_line() {
-        let dir = scratch("formats-err");
-        fs::create_dir_all(&dir).unwrap();
-        let blocker = dir.join("a-file");
-        fs::write(&blocker, "not a directory").unwrap();
+        let (dir, blocker) = scratch_with_blocker("formats-err");
         let json = blocker.join("p.json");
         let mut snapshot = synthetic_snapshot();
         for node in &mut snapshot.tree {
