@@ -47,7 +47,6 @@ pub struct Renderer<'a> {
     snapshot: &'a Snapshot,
     options: &'a ReportOptions,
     analysis: Analysis,
-    clock: String,
     json: OnceCell<String>,
 }
 
@@ -56,20 +55,7 @@ impl<'a> Renderer<'a> {
     /// the snapshot's clock.
     #[must_use]
     pub fn new(snapshot: &'a Snapshot, options: &'a ReportOptions) -> Self {
-        Self {
-            snapshot,
-            options,
-            analysis: analyze(snapshot, options),
-            clock: snapshot.clock.clone(),
-            json: OnceCell::new(),
-        }
-    }
-
-    /// Names `clock` in the JSON profile instead of this process's (a saved profile's clock).
-    #[must_use]
-    pub fn with_clock(mut self, clock: &str) -> Self {
-        clock.clone_into(&mut self.clock);
-        self
+        Self { snapshot, options, analysis: analyze(snapshot, options), json: OnceCell::new() }
     }
 
     /// Uses `json` as the JSON profile, for the `json` format and the HTML report, instead of
@@ -88,8 +74,9 @@ impl<'a> Renderer<'a> {
     /// The JSON profile (see [`with_profile_json`](Self::with_profile_json)).
     #[must_use]
     pub fn profile_json(&self) -> &str {
-        self.json
-            .get_or_init(|| Profile::new(self.snapshot, &self.analysis, &self.options.program(), &self.clock).to_json())
+        self.json.get_or_init(|| {
+            Profile::new(self.snapshot, &self.analysis, &self.options.program(), &self.snapshot.clock).to_json()
+        })
     }
 
     /// The title of the flame graph and the speedscope file: `stage profile of <program>`.
@@ -176,7 +163,7 @@ mod tests {
     fn every_format_renders_what_its_renderer_does() {
         let snapshot = traced_snapshot();
         let options = test_options();
-        let renderer = Renderer::new(&snapshot, &options).with_clock("tsc");
+        let renderer = Renderer::new(&snapshot, &options);
         let analysis = analyze(&snapshot, &options);
         let json = Profile::new(&snapshot, &analysis, "pipeline-demo", "tsc").to_json();
         let stacks = folded::stacks(&snapshot);
@@ -231,7 +218,7 @@ mod tests {
         let snapshot = synthetic_snapshot();
         let options = test_options();
         let text = "{\"schema_version\": 2, \"future_field\": true}\n".to_owned();
-        let renderer = Renderer::new(&snapshot, &options).with_profile_json(text.clone()).with_clock("tsc");
+        let renderer = Renderer::new(&snapshot, &options).with_profile_json(text.clone());
         assert_eq!(renderer.profile_json(), text);
         assert_eq!(output(renderer.render(OutputFormat::Json, false)).0, text);
         assert!(output(renderer.render(OutputFormat::Html, false)).0.contains("\"future_field\": true"));

@@ -288,7 +288,7 @@ fn convert(args: &[String]) -> Result<ExitCode, Failure> {
         .filter(|path| path.as_os_str() != "-");
     let (text, profile, snapshot) = read_profile_text(&files[0]).map_err(|error| Failure(error.to_string()))?;
     let options = saved_options(&profile);
-    let renderer = Renderer::new(&snapshot, &options).with_clock(&profile.clock).with_profile_json(text);
+    let renderer = Renderer::new(&snapshot, &options).with_profile_json(text);
     let what = format.describe();
     let (contents, remark) = match renderer.render(format, false) {
         Ok(Rendered::Output { contents, remark }) => (contents, remark),
