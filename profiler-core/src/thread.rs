@@ -199,7 +199,7 @@ impl Hot {
         }
         debug_assert!(!current.is_null(), "recording entries never hold a null node");
         // `entry.node` is `current`: a node of this thread's live tree (safety argument).
-        let node = self.data().resolve(current);
+        let node = self.data().resolve(entry.node as *const Node);
         self.current.set(node.parent_node());
         let events = self.events.get();
         if !events.is_null() {
