@@ -13,7 +13,7 @@
 //! can be taken while the stage's last instructions and loads are still in flight, which makes
 //! short and memory-bound stages look several times faster than they are. By default the end of
 //! every interval is therefore read after an `lfence` ([`read_tsc_after`]), which costs about
-//! 8 ns per call on the reference VM and makes a 72 ns stage measure 72 ns instead of 42, and a
+//! 7 ns per call on the reference VM and makes a 72 ns stage measure 72 ns instead of 42, and a
 //! memory-bound one of 3.3 µs measure 3.3 µs instead of 0.55.
 //!
 //! `PROFILE_CLOCK` chooses, once per process ([`ClockMode`], or [`set_clock_mode`] in code):
@@ -41,7 +41,7 @@ pub enum ClockMode {
     /// that it waits for the stage's last instructions. Short and memory-bound stages measure
     /// right.
     Exact,
-    /// `PROFILE_CLOCK=fast`: the TSC read without a fence, about 8 ns cheaper per call on the
+    /// `PROFILE_CLOCK=fast`: the TSC read without a fence, about 7 ns cheaper per call on the
     /// reference VM, but the end stamp may be read while the stage's last instructions and
     /// loads are still in flight: short stages and memory-bound stages of any length read low
     /// (measured there: a 72 ns stage read 42 ns, a 3.3 µs chain of cache misses 0.55 µs).
