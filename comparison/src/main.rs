@@ -144,6 +144,8 @@ fn floors() -> (Vec<Box<dyn Contender>>, References) {
     let mut list: Vec<Box<dyn Contender>> = vec![Box::new(work::Baseline)];
     #[cfg(target_arch = "x86_64")]
     list.push(Box::new(work::TwoTsc));
+    #[cfg(target_arch = "x86_64")]
+    list.push(Box::new(work::TwoTscFenced));
     let tsc = cfg!(target_arch = "x86_64").then_some(1);
     list.push(Box::new(work::TwoQuanta));
     list.push(Box::new(work::TwoInstant));
