@@ -143,9 +143,9 @@ fn disable_hotpath_metrics_server() {
 fn floors() -> (Vec<Box<dyn Contender>>, References) {
     let mut list: Vec<Box<dyn Contender>> = vec![Box::new(work::Baseline)];
     #[cfg(target_arch = "x86_64")]
-    list.push(Box::new(work::TwoTsc));
+    list.push(Box::new(work::TwoTsc { fenced: false }));
     #[cfg(target_arch = "x86_64")]
-    list.push(Box::new(work::TwoTscFenced));
+    list.push(Box::new(work::TwoTsc { fenced: true }));
     let tsc = cfg!(target_arch = "x86_64").then_some(1);
     list.push(Box::new(work::TwoQuanta));
     list.push(Box::new(work::TwoInstant));
