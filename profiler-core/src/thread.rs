@@ -198,7 +198,10 @@ impl Hot {
             return self.exit_unusual(entry, end, how);
         }
         debug_assert!(!current.is_null(), "recording entries never hold a null node");
-        // `entry.node` is `current`: a node of this thread's live tree (safety argument).
+        // `entry.node` is `current`: a node of this thread's live tree (safety argument). Read
+        // through `entry.node`, already in a register, not through the `current` just loaded:
+        // the load of the parent then waits for no other load, and the next call's lookup,
+        // which starts from that parent, is one load latency shorter (1 to 2 ns per call).
         let node = self.data().resolve(entry.node as *const Node);
         self.current.set(node.parent_node());
         let events = self.events.get();
