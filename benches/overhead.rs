@@ -3,8 +3,10 @@
 //! `cargo bench --bench overhead`. Groups:
 //! - `call`: baseline, the clock floor (the same function between two raw TSC reads, the same
 //!   with the end read after an `lfence` as the profiler does, and between two `Instant`
-//!   reads), instrumented with profiling off at run time, instrumented and on (with the
-//!   default clock, and with `PROFILE_CLOCK=fast`'s unfenced end stamp);
+//!   reads, and between two direct `clock_gettime` reads), instrumented with profiling off at
+//!   run time, instrumented and on (with the default clock, and with `PROFILE_CLOCK=fast`'s
+//!   unfenced end stamp). A process's clock source is fixed once it starts, so the fallback
+//!   clock is measured by a run of its own: `PROFILE_CLOCK=instant cargo bench --bench overhead`;
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, 8 levels of recursion, and one
 //!   stage calling 8 different stages in turn (`fan_out_8`);
 //! - `threads`: the per-call cost with one thread and with two threads calling the same stage,
@@ -67,6 +69,24 @@ fn between_instant_reads(x: u64) -> u64 {
     result
 }
 
+/// The same between two direct `clock_gettime(CLOCK_MONOTONIC)` reads: the floor of the
+/// fallback clock (`PROFILE_CLOCK=instant`), which reads it so, without `Instant`'s arithmetic.
+#[inline(never)]
+#[allow(unsafe_code)]
+#[cfg(target_os = "linux")]
+fn between_monotonic_reads(x: u64) -> u64 {
+    fn now() -> u64 {
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `now` is a valid, writable `timespec`; the call only writes it.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
+        (now.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(now.tv_nsec as u64)
+    }
+    let start = now();
+    let result = black_box(x).wrapping_mul(3);
+    black_box(now().wrapping_sub(start));
+    result
+}
+
 #[inline(never)]
 #[instrument_stage(name = "bench::work")]
 fn instrumented(x: u64) -> u64 {
@@ -125,6 +145,8 @@ fn call(c: &mut Criterion) {
     #[cfg(target_arch = "x86_64")]
     group.bench_function("two_tsc_reads_fenced", |b| b.iter(|| between_fenced_tsc_reads(black_box(7))));
     group.bench_function("two_instant_reads", |b| b.iter(|| between_instant_reads(black_box(7))));
+    #[cfg(target_os = "linux")]
+    group.bench_function("two_monotonic_reads", |b| b.iter(|| between_monotonic_reads(black_box(7))));
     profiler_core::set_enabled(false);
     group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));
     profiler_core::set_enabled(true);

@@ -8,12 +8,16 @@
 //!
 //! Its own test binary because it resets the registry (its tests take turns, see [`SERIAL`]).
 //! Medians are robust to preemption on a shared machine; each check retries a few times before
-//! failing.
+//! failing. The fallback clock (`PROFILE_CLOCK=instant`, the default without an invariant TSC)
+//! is checked in a child process, since a process's clock source is fixed once it starts.
+
+mod support;
 
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use profiler_core::ClockMode;
 use profiler_macros::instrument_stage;
 
 /// A fixed amount of arithmetic: about 100 ns in a release build, long enough for the clock,
@@ -36,11 +40,16 @@ fn instrumented_work(seed: u64) -> u64 {
 /// Both tests reset and read the global registry: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Set in the child process that checks the fallback clock (to the name of its test).
+const INSTANT_CHILD: &str = "PROFILER_ACCURACY_INSTANT_CHILD";
+
 /// Takes the test's turn and records with the default clock, whatever `PROFILE_CLOCK` says
-/// (without a TSC, `Instant`, which waits for earlier instructions too).
+/// (without a TSC, `Instant`'s, which waits for earlier instructions too), or in the
+/// [`INSTANT_CHILD`] with the fallback clock.
 fn setup() -> std::sync::MutexGuard<'static, ()> {
     let turn = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let _ = profiler_core::set_clock_mode(profiler_core::ClockMode::Exact);
+    let mode = if std::env::var_os(INSTANT_CHILD).is_some() { ClockMode::Instant } else { ClockMode::Exact };
+    let _ = profiler_core::set_clock_mode(mode);
     profiler_core::set_enabled(true);
     turn
 }
@@ -94,6 +103,10 @@ fn check_accuracy(stage: &str, rounds: usize, batch: usize, tolerance: f64, mut 
 #[cfg_attr(debug_assertions, ignore = "measured on optimised code: cargo test --release --test accuracy")]
 fn small_stages_are_accurate_once_compensated() {
     let _serial = setup();
+    small_stages_check();
+}
+
+fn small_stages_check() {
     // Each call's input is the previous call's output, so calls run one after the other (as
     // they do inside a real program) instead of overlapping in the CPU's pipeline.
     let mut x = 1;
@@ -140,10 +153,31 @@ fn instrumented_chase(next: &[u32], slot: u32) -> u32 {
 #[cfg_attr(debug_assertions, ignore = "measured on optimised code: cargo test --release --test accuracy")]
 fn memory_bound_stages_are_not_under_measured() {
     let _serial = setup();
+    memory_bound_check();
+}
+
+fn memory_bound_check() {
     let next = random_cycle(1 << 22); // 16 MiB: four times the L2 cache of the reference VM
     let mut slot = 0;
     check_accuracy("accuracy::chase", 100, 20, 0.25, |instrumented| {
         slot = if instrumented { instrumented_chase(&next, slot) } else { chase(&next, slot) };
     });
     black_box(slot);
+}
+
+/// Both checks again with the fallback clock, in a child process of this test binary.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "measured on optimised code: cargo test --release --test accuracy")]
+fn the_fallback_clock_is_accurate_too() {
+    const TEST: &str = "the_fallback_clock_is_accurate_too";
+    support::run_program_if_child(INSTANT_CHILD, TEST, || {
+        let _serial = setup();
+        assert_eq!(profiler_core::clock_mode(), ClockMode::Instant);
+        small_stages_check();
+        memory_bound_check();
+        std::process::exit(0);
+    });
+    let run = support::run_child(INSTANT_CHILD, TEST, &std::env::temp_dir(), &["PROFILE", "PROFILE_CLOCK"], &[]);
+    eprintln!("{}", run.stderr);
+    assert!(run.status.success(), "the fallback clock's checks failed: {}", run.stderr);
 }
