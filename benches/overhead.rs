@@ -76,9 +76,12 @@ fn between_instant_reads(x: u64) -> u64 {
 #[cfg(target_os = "linux")]
 fn between_monotonic_reads(x: u64) -> u64 {
     fn now() -> u64 {
-        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `now` is a valid, writable `timespec`; the call only writes it.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
+        // SAFETY: all zeroes is a valid `timespec` (plain integers); the call only writes it.
+        let now = unsafe {
+            let mut now: libc::timespec = std::mem::zeroed();
+            libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now);
+            now
+        };
         (now.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(now.tv_nsec as u64)
     }
     let start = now();

@@ -88,7 +88,7 @@ impl ClockMode {
 
 /// The clock's fixed reference: which source is used and when it started.
 struct Anchor {
-    /// Whether ticks are TSC ticks (else nanoseconds from `Instant`). Fixed for the process:
+    /// Whether ticks are TSC ticks (else nanoseconds of [`monotonic_ns`]). Fixed for the process:
     /// recorded ticks of both kinds must never mix.
     tsc: bool,
     /// The clock's reading at `instant`: TSC ticks, or [`monotonic_ns`].
@@ -236,10 +236,15 @@ fn monotonic_ns() -> u64 {
     const CLOCK: libc::clockid_t = libc::CLOCK_UPTIME_RAW;
     #[cfg(not(target_vendor = "apple"))]
     const CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid, writable `timespec`, and `CLOCK` exists on this system, so the
-    // call only writes `now` (it cannot fail: `Instant::now` relies on the same call).
-    unsafe { libc::clock_gettime(CLOCK, &raw mut now) };
+    // SAFETY: `timespec` is plain integers (and, on some 32-bit targets, private padding that
+    // rules out a struct literal), so all zeroes is a valid value. `now` is then valid and
+    // writable, and `CLOCK` exists on this system, so the call only writes `now` (it cannot
+    // fail: `Instant::now` relies on the same call).
+    let now = unsafe {
+        let mut now: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(CLOCK, &raw mut now);
+        now
+    };
     (now.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(now.tv_nsec as u64)
 }
 
