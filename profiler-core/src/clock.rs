@@ -218,6 +218,7 @@ pub(crate) fn init() {
     anchor();
 }
 
+/// [`monotonic_ns`] out of line, so that [`now`] inlines as a test and a `rdtsc`.
 #[inline(never)]
 fn fallback_now() -> u64 {
     monotonic_ns()
