@@ -147,7 +147,7 @@ impl Hot {
         let Some(stage_id) = callsite.registered() else {
             return self.enter_slow(callsite, state);
         };
-        if self.generation.get() != switch::generation(state) || !clock::is_tsc() {
+        if self.generation.get() != switch::generation(state) || !clock::is_counter() {
             return self.enter_slow(callsite, state);
         }
         // Registered (the generation matched), so `current` is a node of this thread's tree.
@@ -155,7 +155,7 @@ impl Hot {
             return self.enter_slow(callsite, state);
         };
         self.current.set(node);
-        Entry { start: clock::read_tsc(), node: node as usize }
+        Entry { start: clock::read_counter(), node: node as usize }
     }
 
     #[cold]

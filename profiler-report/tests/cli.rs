@@ -55,7 +55,19 @@ impl Drop for Scratch {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_profiler-report")).args(args).env_remove("NO_COLOR").output().unwrap()
+    // Through the emulator `PROFILER_TEST_RUNNER` names, when the tests run built for another
+    // CPU (`scripts/aarch64-test.sh`).
+    let program = env!("CARGO_BIN_EXE_profiler-report");
+    let runner = std::env::var("PROFILER_TEST_RUNNER").unwrap_or_default();
+    let mut command = match runner.split_whitespace().collect::<Vec<_>>().split_first() {
+        Some((emulator, args)) => {
+            let mut command = Command::new(emulator);
+            command.args(args).arg(program);
+            command
+        }
+        None => Command::new(program),
+    };
+    command.args(args).env_remove("NO_COLOR").output().unwrap()
 }
 
 fn run_paths(command: &str, paths: &[&Path], extra: &[&str]) -> Output {
