@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Type-checks and lints the three library crates for targets this machine cannot run: the
 # platform-specific paths (the fallback clock's `clock_gettime` on Apple and 32-bit Linux, the
-# `Instant` fallback on Windows, no TSC on aarch64) must at least compile there.
+# `Instant` fallback on Windows, the aarch64 counter on macOS) must at least compile there.
+# (aarch64 Linux also runs, under qemu: scripts/aarch64-test.sh.)
 # Installs each target's standard library with rustup; a target that cannot be installed (no
 # network) is named and skipped, since it says nothing about the code.
 set -euo pipefail

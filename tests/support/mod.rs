@@ -39,7 +39,7 @@ pub(crate) struct Run {
 /// Runs the program in a child started for `test`, in `cwd`, with the variables `removed`
 /// taken out of its environment and then `env` set.
 pub(crate) fn run_child(marker: &str, test: &str, cwd: &Path, removed: &[&str], env: &[(&str, &OsStr)]) -> Run {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = command_for(std::env::current_exe().unwrap());
     command.args(["--exact", test, "--nocapture", "-q"]).current_dir(cwd).env(marker, test);
     for name in removed {
         command.env_remove(name);
@@ -58,6 +58,18 @@ pub(crate) fn run_child(marker: &str, test: &str, cwd: &Path, removed: &[&str], 
         .unwrap_or_else(|| panic!("unexpected child stdout: {stdout:?}\nstderr: {stderr}"));
     assert!(preamble.trim().is_empty(), "unexpected child stdout: {stdout:?}");
     Run { status: output.status, pid, stdout: program_stdout.to_owned(), stderr }
+}
+
+/// A command that runs `program`, through the emulator `PROFILER_TEST_RUNNER` names when set
+/// (`qemu-aarch64 -L /usr/aarch64-linux-gnu`: `scripts/aarch64-test.sh` runs the tests built for
+/// aarch64 on this x86_64 machine, and a child must be emulated too).
+pub(crate) fn command_for(program: impl AsRef<OsStr>) -> Command {
+    let runner = std::env::var("PROFILER_TEST_RUNNER").unwrap_or_default();
+    let mut runner = runner.split_whitespace();
+    let Some(emulator) = runner.next() else { return Command::new(program) };
+    let mut command = Command::new(emulator);
+    command.args(runner).arg(program);
+    command
 }
 
 /// A fresh, empty directory for one case, removed on drop.

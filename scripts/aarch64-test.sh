@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the workspace's tests built for aarch64 Linux under qemu's user-mode emulation, so that
+# the aarch64 clock (the CPU's virtual count read with `mrs cntvct_el0`) runs somewhere, not
+# only type-checks: its reads, the calibration, the modes, and every test that does not time
+# the machine itself. Timing is not checked: emulated code has no meaningful speed.
+#
+# Installs Debian's qemu-user and the aarch64 cross linker when missing (apt-get, through sudo
+# when not root), and the target's standard library with rustup. Where either cannot be
+# installed, says so and skips: it says nothing about the code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=aarch64-unknown-linux-gnu
+skip() {
+  echo "skipped the aarch64 tests: $*"
+  exit 0
+}
+
+if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+  echo "== installing Debian's qemu-user and gcc-aarch64-linux-gnu"
+  sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null || skip "qemu-user is missing and sudo is not available to install it"
+    sudo="sudo"
+  fi
+  start=$SECONDS
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null; } || skip "apt-get could not install them"
+  echo "   installed in $((SECONDS - start)) s"
+fi
+if ! rustup target list --installed | grep -qx "$target" && ! rustup target add "$target" >/dev/null 2>&1; then
+  skip "the $target standard library could not be installed"
+fi
+
+runner="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$runner"
+# Child processes the tests start themselves go through the emulator too (tests/support).
+export PROFILER_TEST_RUNNER="$runner"
+# In a debug build the accuracy tests are ignored, as on x86_64.
+cargo test --quiet --workspace --target "$target"
