@@ -18,15 +18,8 @@ skip() {
 
 if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
   echo "== installing Debian's qemu-user and gcc-aarch64-linux-gnu"
-  sudo=""
-  if [[ "$(id -u)" != 0 ]]; then
-    command -v sudo >/dev/null || skip "qemu-user is missing and sudo is not available to install it"
-    sudo="sudo"
-  fi
-  start=$SECONDS
-  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-      qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null; } || skip "apt-get could not install them"
-  echo "   installed in $((SECONDS - start)) s"
+  source scripts/apt-install.sh
+  apt_install qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross || skip "qemu-user or the cross linker is missing"
 fi
 if ! rustup target list --installed | grep -qx "$target" && ! rustup target add "$target" >/dev/null 2>&1; then
   skip "the $target standard library could not be installed"

@@ -31,15 +31,8 @@ fail() {
 chromium=/usr/bin/chromium
 if [[ ! -x "$chromium" ]]; then
   echo "== installing Debian's chromium (not found at $chromium)"
-  sudo=""
-  if [[ "$(id -u)" != 0 ]]; then
-    command -v sudo >/dev/null || fail "chromium is missing and sudo is not available to install it"
-    sudo="sudo"
-  fi
-  start=$SECONDS
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-  echo "   installed in $((SECONDS - start)) s"
+  source scripts/apt-install.sh
+  apt_install chromium || fail "chromium is missing and could not be installed"
   [[ -x "$chromium" ]] || fail "apt-get installed chromium but $chromium is still missing"
 fi
 "$chromium" --version
