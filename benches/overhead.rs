@@ -2,8 +2,9 @@
 //!
 //! `cargo bench --bench overhead`. Groups:
 //! - `call`: baseline, the clock floor (the same function between two raw TSC reads, the same
-//!   with the end read after an `lfence` as the profiler does, and between two `Instant`
-//!   reads, and between two direct `clock_gettime` reads), instrumented with profiling off at
+//!   with the end read after an `lfence` as the profiler does, on aarch64 the same two with
+//!   the virtual count and `isb`, and between two `Instant` reads, and between two direct
+//!   `clock_gettime` reads), instrumented with profiling off at
 //!   run time, instrumented and on (with the default clock, and with `PROFILE_CLOCK=fast`'s
 //!   unfenced end stamp). A process's clock source is fixed once it starts, so the fallback
 //!   clock is measured by a run of its own: `PROFILE_CLOCK=instant cargo bench --bench overhead`;
@@ -57,6 +58,29 @@ fn between_fenced_tsc_reads(x: u64) -> u64 {
         std::arch::x86_64::_rdtsc()
     };
     black_box(end.wrapping_sub(start));
+    result
+}
+
+/// On aarch64, the work between two reads of the CPU's virtual count, plain (`fenced` false)
+/// or the end one after an `isb` as the profiler reads it: that platform's counter floor.
+#[inline(never)]
+#[allow(unsafe_code)]
+#[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android", target_os = "macos")))]
+fn between_cntvct_reads(x: u64, fenced: bool) -> u64 {
+    fn read() -> u64 {
+        let count: u64;
+        // SAFETY: reads a system register, which these systems let programs read (the profiler
+        // times with it there); touches no memory.
+        unsafe { std::arch::asm!("mrs {count}, cntvct_el0", count = out(reg) count, options(nostack)) };
+        count
+    }
+    let start = read();
+    let result = black_box(x).wrapping_mul(3);
+    if fenced {
+        // SAFETY: `isb` only flushes the pipeline.
+        unsafe { std::arch::asm!("isb", options(nostack)) };
+    }
+    black_box(read().wrapping_sub(start));
     result
 }
 
@@ -147,6 +171,10 @@ fn call(c: &mut Criterion) {
     group.bench_function("two_tsc_reads", |b| b.iter(|| between_tsc_reads(black_box(7))));
     #[cfg(target_arch = "x86_64")]
     group.bench_function("two_tsc_reads_fenced", |b| b.iter(|| between_fenced_tsc_reads(black_box(7))));
+    #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android", target_os = "macos")))]
+    group.bench_function("two_cntvct_reads", |b| b.iter(|| between_cntvct_reads(black_box(7), false)));
+    #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android", target_os = "macos")))]
+    group.bench_function("two_cntvct_reads_fenced", |b| b.iter(|| between_cntvct_reads(black_box(7), true)));
     group.bench_function("two_instant_reads", |b| b.iter(|| between_instant_reads(black_box(7))));
     #[cfg(target_os = "linux")]
     group.bench_function("two_monotonic_reads", |b| b.iter(|| between_monotonic_reads(black_box(7))));
@@ -154,10 +182,10 @@ fn call(c: &mut Criterion) {
     group.bench_function("disabled", |b| b.iter(|| instrumented(black_box(7))));
     profiler_core::set_enabled(true);
     group.bench_function("enabled", |b| b.iter(|| instrumented(black_box(7))));
-    // `PROFILE_CLOCK=fast`: the end stamp without the fence (refused where there is no TSC).
+    // `PROFILE_CLOCK=fast`: the end stamp without the fence (refused without the counter).
     if profiler_core::set_clock_mode(ClockMode::Fast).is_ok() {
         group.bench_function("enabled_fast_clock", |b| b.iter(|| instrumented(black_box(7))));
-        profiler_core::set_clock_mode(ClockMode::Exact).expect("the TSC is in use");
+        profiler_core::set_clock_mode(ClockMode::Exact).expect("the counter is in use");
     }
     group.finish();
 }
