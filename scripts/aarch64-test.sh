@@ -16,6 +16,9 @@ skip() {
   exit 0
 }
 
+if [[ "$(uname -m)" == aarch64 || "$(uname -m)" == arm64 ]]; then
+  skip "this machine is aarch64, where the README's test command already ran them natively"
+fi
 if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
   echo "== installing Debian's qemu-user and gcc-aarch64-linux-gnu"
   source scripts/apt-install.sh
