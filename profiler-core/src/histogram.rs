@@ -343,7 +343,8 @@ impl Histogram {
     /// Rebuilds a histogram from its compact form.
     ///
     /// # Errors
-    /// A bucket index out of range, a zero count, or indices not strictly increasing.
+    /// A bucket index out of range, a zero count, indices not strictly increasing, or counts
+    /// that add up to more than `u64::MAX`.
     pub fn from_buckets(buckets: Vec<(u16, u64)>) -> Result<Self, String> {
         for pair in buckets.windows(2) {
             if pair[0].0 >= pair[1].0 {
@@ -355,6 +356,10 @@ impl Histogram {
         }
         if buckets.iter().any(|&(_, c)| c == 0) {
             return Err("histogram bucket with a zero count".to_owned());
+        }
+        // `count` and `quantile` add the counts up in a u64.
+        if buckets.iter().try_fold(0u64, |total, &(_, c)| total.checked_add(c)).is_none() {
+            return Err(format!("histogram counts add up to more than {}", u64::MAX));
         }
         Ok(Self { buckets })
     }
@@ -433,6 +438,11 @@ mod tests {
         assert!(Histogram::from_buckets(vec![(5, 1), (5, 1)]).is_err());
         assert!(Histogram::from_buckets(vec![(BUCKETS as u16, 1)]).is_err());
         assert!(Histogram::from_buckets(vec![(5, 0)]).is_err());
+        assert_eq!(
+            Histogram::from_buckets(vec![(5, u64::MAX), (6, 1)]),
+            Err("histogram counts add up to more than 18446744073709551615".to_owned())
+        );
+        assert_eq!(Histogram::from_buckets(vec![(5, u64::MAX)]).map(|h| h.count()), Ok(u64::MAX));
     }
 
     #[test]

@@ -958,6 +958,10 @@ mod tests {
             refused(&|p| p.stages[4].histogram.buckets.reverse()),
             "stage `tiny`: histogram buckets not strictly increasing at index 45"
         );
+        assert_eq!(
+            refused(&|p| p.stages[4].histogram.buckets = vec![(45, u64::MAX), (46, 1)]),
+            "stage `tiny`: histogram counts add up to more than 18446744073709551615"
+        );
         assert_eq!(refused(&|p| p.stages[4].min_ns = 51), "stage `tiny`: `min_ns` 51 is above `max_ns` 50");
         assert_eq!(refused(&|p| p.tree[2].stage = "nope".to_owned()), "tree node 2 names unknown stage `nope`");
         assert_eq!(
