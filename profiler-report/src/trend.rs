@@ -89,23 +89,25 @@ pub struct Trend {
 /// fewer than [`MIN_CALLS_PER_WINDOW`] calls (see the [module documentation](self)).
 #[must_use]
 pub fn windows(segments: &[Segment]) -> Option<(Range<usize>, Range<usize>)> {
-    let total: u64 = segments.iter().map(|s| s.calls).sum();
+    // Calls are counted in a u64: segments holding more (only in a damaged profile) have no
+    // trend. The thirds and quarters are compared in u128, where they cannot overflow.
+    let total = u128::from(segments.iter().try_fold(0u64, |total, s| total.checked_add(s.calls))?);
     // Late: trailing segments until they hold at least a third of the calls.
     let mut late_start = segments.len();
-    let mut late_calls = 0u64;
+    let mut late_calls = 0u128;
     while late_start > 1 && 3 * late_calls < total {
         late_start -= 1;
-        late_calls += segments[late_start].calls;
+        late_calls += u128::from(segments[late_start].calls);
     }
     // Early: segments 1.. while they fit in a quarter of the calls, before the late window.
     let mut early_end = 1;
-    let mut early_calls = 0u64;
-    while early_end < late_start && 4 * (early_calls + segments[early_end].calls) <= total {
-        early_calls += segments[early_end].calls;
+    let mut early_calls = 0u128;
+    while early_end < late_start && 4 * (early_calls + u128::from(segments[early_end].calls)) <= total {
+        early_calls += u128::from(segments[early_end].calls);
         early_end += 1;
     }
-    (early_calls >= MIN_CALLS_PER_WINDOW && late_calls >= MIN_CALLS_PER_WINDOW)
-        .then_some((1..early_end, late_start..segments.len()))
+    let min = u128::from(MIN_CALLS_PER_WINDOW);
+    (early_calls >= min && late_calls >= min).then_some((1..early_end, late_start..segments.len()))
 }
 
 /// The trend of a stage, or `None` without enough calls in time order (or when the early
@@ -114,14 +116,21 @@ pub fn windows(segments: &[Segment]) -> Option<(Range<usize>, Range<usize>)> {
 pub fn trend_of(stage: &StageSnapshot) -> Option<Trend> {
     let (early, late) = windows(&stage.segments)?;
     let sum = |range: Range<usize>| {
+        // The calls of a window fit in a u64: `windows` checked that all the segments' do.
         stage.segments[range].iter().fold((0u64, 0u64), |(c, s), seg| (c + seg.calls, s.saturating_add(seg.sum_ns)))
     };
     let (early_calls, early_sum) = sum(early);
     let (late_calls, late_sum) = sum(late);
     // late_mean / early_mean against 1 ± 10 %, in integers: late_sum·early_calls against
-    // early_sum·late_calls·(10 ± 1)/10.
-    let late_scaled = 10 * u128::from(late_sum) * u128::from(early_calls);
-    let early_scaled = u128::from(early_sum) * u128::from(late_calls);
+    // early_sum·late_calls·(10 ± 1)/10. A product of two u64 fits in a u128; eleven times it
+    // may not (sums and calls near 2^64, only in a damaged profile): such products both lose
+    // their lowest 4 bits first.
+    let (mut late_scaled, mut early_scaled) =
+        (u128::from(late_sum) * u128::from(early_calls), u128::from(early_sum) * u128::from(late_calls));
+    if late_scaled.max(early_scaled) > u128::MAX / 11 {
+        (late_scaled, early_scaled) = (late_scaled >> 4, early_scaled >> 4);
+    }
+    let late_scaled = 10 * late_scaled;
     let direction = if late_scaled > 11 * early_scaled {
         Direction::Degrading
     } else if late_scaled < 9 * early_scaled {
@@ -183,12 +192,12 @@ pub(crate) mod tests {
     fn stage(segments: Vec<Segment>) -> StageSnapshot {
         StageSnapshot {
             name: "s".to_owned(),
-            calls: segments.iter().map(|s| s.calls).sum(),
+            calls: segments.iter().map(|s| s.calls).fold(0, u64::saturating_add),
             total_ns: 0,
             self_ns: 0,
             busy_ns: 0,
             is_async: false,
-            sum_ns: segments.iter().map(|s| s.sum_ns).sum(),
+            sum_ns: segments.iter().map(|s| s.sum_ns).fold(0, u64::saturating_add),
             min_ns: 0,
             max_ns: 0,
             threads: 1,
@@ -268,6 +277,27 @@ pub(crate) mod tests {
         assert_eq!(at(1000, 899), Direction::Improving);
         // Where a float would round 110/100 − 1 above 0.1, integers keep it stable.
         assert_eq!(at(100, 110), Direction::Stable);
+    }
+
+    #[test]
+    fn calls_and_sums_near_u64_max_give_a_trend_or_none_without_overflow() {
+        let make = |calls: u64, early: u64, late: u64| {
+            stage(vec![
+                Segment { calls: 1, sum_ns: 0 },
+                Segment { calls, sum_ns: early },
+                Segment { calls, sum_ns: early },
+                Segment { calls, sum_ns: early },
+                Segment { calls, sum_ns: late },
+            ])
+        };
+        let huge = u64::MAX / 5;
+        // Products near 2^126: compared without their lowest 4 bits.
+        let trend = trend_of(&make(huge, u64::MAX / 2, u64::MAX / 2)).unwrap();
+        assert_eq!((trend.direction, trend.early_calls, trend.late_calls), (Direction::Stable, huge, 2 * huge));
+        assert_eq!(trend_of(&make(huge, 1000, u64::MAX)).unwrap().direction, Direction::Degrading);
+        assert_eq!(trend_of(&make(huge, u64::MAX, 1000)).unwrap().direction, Direction::Improving);
+        // More calls than a u64 counts: no trend.
+        assert_eq!(windows(&make(u64::MAX / 2, 1, 1).segments), None);
     }
 
     #[test]
