@@ -217,9 +217,10 @@ impl Snapshot {
             let parent = node.parent.map(|p| self.tree[p].stage);
             let edge =
                 edges.entry((parent, node.stage)).or_insert(Edge { parent, child: node.stage, calls: 0, total_ns: 0 });
-            edge.calls += node.calls;
+            // Saturating, as `profiled_ns`: a profile read back from a file can hold any u64.
+            edge.calls = edge.calls.saturating_add(node.calls);
             if !recursive[index] {
-                edge.total_ns += node.total_ns;
+                edge.total_ns = edge.total_ns.saturating_add(node.total_ns);
             }
         }
         edges.into_values().collect()
@@ -228,9 +229,11 @@ impl Snapshot {
     /// Time spent inside instrumented stages, summed over threads: the sum of every stage's
     /// self time (for `async` stages, their self time inside polls). Shares of "profiled time"
     /// in reports are fractions of this number.
+    ///
+    /// Saturates at `u64::MAX` (584 years), which only a damaged or hand-made profile reaches.
     #[must_use]
     pub fn profiled_ns(&self) -> u64 {
-        self.stages.iter().map(|s| s.self_ns).sum()
+        self.stages.iter().map(|s| s.self_ns).fold(0, u64::saturating_add)
     }
 
     /// Looks a stage up by name.
@@ -319,6 +322,17 @@ mod tests {
 
     fn node(stage: usize, parent: Option<usize>) -> TreeNode {
         TreeNode { stage, parent, calls: 1, total_ns: 10, self_ns: 0, busy_ns: 0 }
+    }
+
+    #[test]
+    fn sums_of_times_near_u64_max_saturate() {
+        let huge = TreeNode { calls: u64::MAX, total_ns: u64::MAX, ..node(1, Some(0)) };
+        let mut s = snapshot(2, vec![node(0, None), huge.clone(), huge]);
+        s.stages[0].self_ns = u64::MAX;
+        s.stages[1].self_ns = 1;
+        assert_eq!(s.profiled_ns(), u64::MAX);
+        let edge = &s.edges()[1];
+        assert_eq!((edge.parent, edge.child, edge.calls, edge.total_ns), (Some(0), 1, u64::MAX, u64::MAX));
     }
 
     #[test]
