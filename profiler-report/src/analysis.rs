@@ -301,7 +301,8 @@ fn callee_times(tree: &[TreeNode], stages: &[StageSnapshot]) -> HashMap<usize, B
         }
         let is_async = stages.get(node.stage).is_some_and(|s| s.is_async);
         let time = if is_async { node.busy_ns } else { node.total_ns };
-        *times.entry(parent.stage).or_default().entry(node.stage).or_default() += time;
+        let into = times.entry(parent.stage).or_default().entry(node.stage).or_default();
+        *into = into.saturating_add(time);
     }
     times
 }
@@ -418,6 +419,18 @@ mod tests {
         assert!((tiny.1.mean_ns - (tiny.0.mean_ns - 9.0)).abs() < 1e-9);
         assert_eq!(tiny.1.p50_ns, tiny.0.p50_ns, "percentiles stay as measured");
         assert_eq!(compensated.profiled_ns, compensated.stages.iter().map(|s| s.self_ns).sum::<u64>());
+    }
+
+    #[test]
+    fn callee_times_near_u64_max_saturate() {
+        let mut snapshot = full_snapshot();
+        // A second path main → parse, as a merged or hand-made profile can have.
+        let again = TreeNode { total_ns: u64::MAX, ..snapshot.tree[1].clone() };
+        snapshot.tree.push(again);
+        let times = callee_times(&snapshot.tree, &snapshot.stages);
+        assert_eq!(times[&0][&1], u64::MAX);
+        let main = children(&snapshot.tree, &snapshot.stages, 0, snapshot.profiled_ns());
+        assert_eq!((main[0].stage.as_str(), main[0].time_ns), ("app::pipeline::parse_document", u64::MAX));
     }
 
     #[test]

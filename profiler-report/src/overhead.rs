@@ -77,7 +77,7 @@ pub fn is_unreliable(mean_ns: f64, overhead: &Overhead) -> bool {
 pub fn report(snapshot: &Snapshot, compensated: bool) -> OverheadReport {
     let overhead = snapshot.overhead;
     let calibrated = overhead.per_call_ns > 0.0;
-    let calls: u64 = snapshot.stages.iter().map(|s| s.calls).sum();
+    let calls = snapshot.stages.iter().map(|s| s.calls).fold(0, u64::saturating_add);
     let estimated_ns = if calibrated { to_ns(overhead.per_call_ns * calls as f64) } else { 0 };
     let mut unreliable: Vec<String> = snapshot
         .stages
@@ -114,8 +114,10 @@ pub fn compensate(snapshot: &Snapshot) -> Snapshot {
     let mut descendant_calls = vec![0u64; nodes.len()];
     for i in (0..nodes.len()).rev() {
         if let Some(parent) = nodes[i].parent.filter(|&p| p < i) {
-            child_calls[parent] += nodes[i].calls;
-            descendant_calls[parent] += nodes[i].calls + descendant_calls[i];
+            // Saturating: calls near u64::MAX come only from a damaged profile.
+            child_calls[parent] = child_calls[parent].saturating_add(nodes[i].calls);
+            descendant_calls[parent] =
+                descendant_calls[parent].saturating_add(nodes[i].calls.saturating_add(descendant_calls[i]));
         }
     }
     let mut self_loss = vec![0u64; snapshot.stages.len()];
@@ -137,11 +139,11 @@ pub fn compensate(snapshot: &Snapshot) -> Snapshot {
             continue;
         }
         in_tree[node.stage] = true;
-        self_loss[node.stage] += self_cut;
-        sum_loss[node.stage] += total_cut;
+        self_loss[node.stage] = self_loss[node.stage].saturating_add(self_cut);
+        sum_loss[node.stage] = sum_loss[node.stage].saturating_add(total_cut);
         if outermost[i] {
-            total_loss[node.stage] += total_cut.min(node.total_ns);
-            busy_loss[node.stage] += total_cut.min(node.busy_ns);
+            total_loss[node.stage] = total_loss[node.stage].saturating_add(total_cut.min(node.total_ns));
+            busy_loss[node.stage] = busy_loss[node.stage].saturating_add(total_cut.min(node.busy_ns));
         }
     }
     for (s, stage) in out.stages.iter_mut().enumerate() {
@@ -191,6 +193,21 @@ mod tests {
         let same = compensate(&snapshot);
         assert_eq!(same.stages, snapshot.stages);
         assert_eq!(same.tree, snapshot.tree);
+    }
+
+    #[test]
+    fn calls_near_u64_max_saturate_and_compensation_takes_everything() {
+        let mut snapshot = full_snapshot();
+        for stage in &mut snapshot.stages {
+            stage.calls = u64::MAX;
+        }
+        for node in &mut snapshot.tree {
+            node.calls = u64::MAX;
+        }
+        assert_eq!(report(&snapshot, true).calls, u64::MAX);
+        let c = compensate(&snapshot);
+        assert!(c.tree.iter().all(|n| (n.self_ns, n.total_ns, n.busy_ns) == (0, 0, 0)), "{:?}", c.tree);
+        assert!(c.stages.iter().all(|s| (s.self_ns, s.total_ns, s.sum_ns) == (0, 0, 0)));
     }
 
     #[test]
