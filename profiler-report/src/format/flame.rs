@@ -17,8 +17,16 @@ use crate::format::folded::{FoldedStack, render_folded};
 /// under `title`, with times in nanoseconds (`ns`).
 ///
 /// # Errors
-/// No stack has any self time (inferno then has nothing to draw), or inferno failed.
+/// No stack has any self time (inferno then has nothing to draw), the self times add up to
+/// more than `u64::MAX`, or inferno failed.
 pub fn render_flame_svg(stacks: &[FoldedStack], title: &str) -> io::Result<String> {
+    // inferno adds the counts up in a u64.
+    if stacks.iter().try_fold(0u64, |total, s| total.checked_add(s.self_ns)).is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the self times add up to more than {} ns", u64::MAX),
+        ));
+    }
     let folded = render_folded(stacks);
     let mut options = Options::default();
     title.clone_into(&mut options.title);
@@ -83,5 +91,16 @@ mod tests {
     fn an_empty_profile_is_an_error() {
         let error = render_flame_svg(&[], "empty").unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn self_times_beyond_u64_max_are_an_error() {
+        let stacks = [
+            FoldedStack { frames: vec!["a".into()], self_ns: u64::MAX },
+            FoldedStack { frames: vec!["b".into()], self_ns: 1 },
+        ];
+        let error = render_flame_svg(&stacks, "huge").unwrap_err();
+        assert_eq!(error.to_string(), "the self times add up to more than 18446744073709551615 ns");
+        assert!(render_flame_svg(&stacks[..1], "huge").is_ok());
     }
 }

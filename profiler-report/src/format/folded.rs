@@ -62,7 +62,8 @@ fn collect<'a>(nodes: impl Iterator<Item = (&'a str, Option<usize>, u64)>) -> Ve
             cursor = parent;
         }
         frames.reverse();
-        *merged.entry(frames).or_default() += self_ns;
+        let into = merged.entry(frames).or_default();
+        *into = into.saturating_add(self_ns);
     }
     merged.into_iter().map(|(frames, self_ns)| FoldedStack { frames, self_ns }).collect()
 }
@@ -93,7 +94,8 @@ pub fn render_folded(stacks: &[FoldedStack]) -> String {
     let mut lines: BTreeMap<String, u64> = BTreeMap::new();
     for stack in stacks.iter().filter(|s| s.self_ns > 0) {
         let path = stack.frames.iter().map(|f| sanitize(f)).collect::<Vec<_>>().join(";");
-        *lines.entry(path).or_default() += stack.self_ns;
+        let into = lines.entry(path).or_default();
+        *into = into.saturating_add(stack.self_ns);
     }
     let mut out = String::with_capacity(lines.keys().map(|k| k.len() + 22).sum());
     for (path, self_ns) in &lines {
@@ -183,6 +185,20 @@ mod tests {
         let parsed = parse_folded(&text).unwrap();
         assert_eq!(parsed[0].frames, ["main", "fill [u8, 8]"]);
         assert_eq!(parsed[1], FoldedStack { frames: vec!["two lines  x".into()], self_ns: 3 });
+    }
+
+    #[test]
+    fn equal_lines_saturate_at_u64_max() {
+        let stacks = vec![
+            FoldedStack { frames: vec!["a;b".into()], self_ns: u64::MAX },
+            FoldedStack { frames: vec!["a,b".into()], self_ns: 2 },
+        ];
+        assert_eq!(render_folded(&stacks), "a,b 18446744073709551615\n");
+        let nodes = [("a", None, u64::MAX), ("b", Some(0), 1), ("b", Some(0), 1), ("b", Some(0), u64::MAX)];
+        assert_eq!(
+            collect(nodes.into_iter())[1],
+            FoldedStack { frames: vec!["a".into(), "b".into()], self_ns: u64::MAX }
+        );
     }
 
     #[test]

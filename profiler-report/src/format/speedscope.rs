@@ -134,7 +134,7 @@ pub fn render_speedscope(
         name: "call tree (self time)",
         unit: "nanoseconds",
         start_value: 0,
-        end_value: weights.iter().sum(),
+        end_value: weights.iter().fold(0, |total: u64, &w| total.saturating_add(w)),
         samples,
         weights,
     }];
@@ -380,6 +380,16 @@ mod tests {
             (&file["profiles"][1]["startValue"], &file["profiles"][1]["endValue"]),
             (&Value::from(0), &Value::from(1000))
         );
+    }
+
+    #[test]
+    fn the_sampled_end_value_saturates_at_u64_max() {
+        let stacks = [
+            FoldedStack { frames: vec!["a".into()], self_ns: u64::MAX },
+            FoldedStack { frames: vec!["b".into()], self_ns: 1 },
+        ];
+        let file: Value = serde_json::from_str(&render_speedscope("huge", &stacks, &[], &[])).unwrap();
+        assert_eq!(file["profiles"][0]["endValue"], u64::MAX);
     }
 
     #[test]
