@@ -224,12 +224,12 @@ impl Histogram {
         }
         let bucket = bucket_of(value) as u16;
         match self.buckets.binary_search_by_key(&bucket, |&(b, _)| b) {
-            Ok(i) => self.buckets[i].1 += count,
+            Ok(i) => self.buckets[i].1 = self.buckets[i].1.saturating_add(count),
             Err(i) => self.buckets.insert(i, (bucket, count)),
         }
     }
 
-    /// Adds every count of `other` to this histogram.
+    /// Adds every count of `other` to this histogram. A bucket's count saturates at `u64::MAX`.
     pub fn merge(&mut self, other: &Histogram) {
         let mut merged = Vec::with_capacity(self.buckets.len() + other.buckets.len());
         let (mut a, mut b) = (self.buckets.iter().peekable(), other.buckets.iter().peekable());
@@ -247,7 +247,7 @@ impl Histogram {
                     std::cmp::Ordering::Equal => {
                         a.next();
                         b.next();
-                        (ka, ca + cb)
+                        (ka, ca.saturating_add(cb))
                     }
                 },
                 (Some(&&x), None) => {
@@ -426,6 +426,9 @@ mod tests {
         a.merge(&b);
         assert_eq!(a, all);
         assert_eq!(a.count(), 5000);
+        let mut huge = Histogram::from_buckets(vec![(5, u64::MAX - 1)]).unwrap();
+        huge.merge(&Histogram::from_buckets(vec![(5, 2)]).unwrap());
+        assert_eq!(huge.buckets(), [(5, u64::MAX)]);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! peak and the last value of the most recent profile. The merged run's wall time is the
 //! longest, its creation time the latest, its threads the sum, and the profiler's cost per call
 //! the mean of the calibrated inputs weighted by their calls. Timed events (tracing) are dropped:
-//! timelines of different processes do not share a clock.
+//! timelines of different processes do not share a clock. Sums saturate at `u64::MAX`, which
+//! only damaged or hand-made profiles reach.
 
 use std::collections::HashMap;
 
@@ -40,7 +41,7 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
                 tree.len() - 1
             });
             let into = &mut tree[merged];
-            into.calls += node.calls;
+            into.calls = into.calls.saturating_add(node.calls);
             into.total_ns = into.total_ns.saturating_add(node.total_ns);
             into.self_ns = into.self_ns.saturating_add(node.self_ns);
             into.busy_ns = into.busy_ns.saturating_add(node.busy_ns);
@@ -64,7 +65,7 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
                             *latest = snapshot.created_at;
                         }
                     }
-                    into.samples += record.samples;
+                    into.samples = into.samples.saturating_add(record.samples);
                     into.sum_bytes = into.sum_bytes.saturating_add(record.sum_bytes);
                 }
                 None => memory.push((record.clone(), snapshot.created_at)),
@@ -101,7 +102,7 @@ fn add_stage(stages: &mut Vec<StageSnapshot>, index: &mut HashMap<String, usize>
             into.min_ns = if into.calls == 0 { stage.min_ns } else { into.min_ns.min(stage.min_ns) };
             into.max_ns = into.max_ns.max(stage.max_ns);
         }
-        into.calls += stage.calls;
+        into.calls = into.calls.saturating_add(stage.calls);
         into.total_ns = into.total_ns.saturating_add(stage.total_ns);
         into.self_ns = into.self_ns.saturating_add(stage.self_ns);
         into.busy_ns = into.busy_ns.saturating_add(stage.busy_ns);
@@ -113,7 +114,7 @@ fn add_stage(stages: &mut Vec<StageSnapshot>, index: &mut HashMap<String, usize>
             into.segments.resize(stage.segments.len(), profiler_core::Segment::default());
         }
         for (into, segment) in into.segments.iter_mut().zip(&stage.segments) {
-            into.calls += segment.calls;
+            into.calls = into.calls.saturating_add(segment.calls);
             into.sum_ns = into.sum_ns.saturating_add(segment.sum_ns);
         }
         i
@@ -128,7 +129,7 @@ fn add_stage(stages: &mut Vec<StageSnapshot>, index: &mut HashMap<String, usize>
 fn merged_overhead(snapshots: &[Snapshot]) -> Overhead {
     let (mut weight, mut per_call, mut in_stage) = (0.0, 0.0, 0.0);
     for snapshot in snapshots.iter().filter(|s| s.overhead.per_call_ns > 0.0) {
-        let calls = snapshot.stages.iter().map(|s| s.calls).sum::<u64>().max(1) as f64;
+        let calls = snapshot.stages.iter().map(|s| s.calls as f64).sum::<f64>().max(1.0);
         weight += calls;
         per_call += calls * snapshot.overhead.per_call_ns;
         in_stage += calls * snapshot.overhead.in_stage_ns;
@@ -201,6 +202,21 @@ mod tests {
         assert_eq!((two.wall_ns, two.threads, two.created_at), (one.wall_ns, 2 * one.threads, one.created_at));
         assert_eq!(two.counters[1].value, 2 * one.counters[1].value);
         assert_eq!(two.memory[0].samples, 2 * one.memory[0].samples);
+        assert_eq!(two.overhead, one.overhead);
+    }
+
+    #[test]
+    fn counts_near_u64_max_saturate() {
+        let mut one = full_snapshot();
+        one.stages[4].calls = u64::MAX;
+        one.stages[4].histogram = profiler_core::Histogram::from_buckets(vec![(45, u64::MAX)]).unwrap();
+        one.stages[4].segments[0].calls = u64::MAX;
+        one.tree[4].calls = u64::MAX;
+        one.memory[0].samples = u64::MAX;
+        let two = merge(&[one.clone(), one.clone()]);
+        let tiny = &two.stages[4];
+        assert_eq!((tiny.calls, tiny.histogram.count(), tiny.segments[0].calls), (u64::MAX, u64::MAX, u64::MAX));
+        assert_eq!((two.tree[4].calls, two.memory[0].samples), (u64::MAX, u64::MAX));
         assert_eq!(two.overhead, one.overhead);
     }
 
