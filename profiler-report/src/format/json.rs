@@ -25,6 +25,10 @@ use crate::trend::Trend;
 /// The version written in `schema_version`. A change that removes or redefines a field bumps it.
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// The largest profiler cost per call a profile is read with (`overhead.per_call_ns`,
+/// `overhead.in_stage_ns`).
+const MAX_COST_NS: f64 = 1e9;
+
 /// A whole profile: the top-level JSON object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -373,9 +377,9 @@ impl Profile {
     /// # Errors
     /// The profile is inconsistent: a date that is not RFC 3339 UTC, two stages with one name,
     /// a histogram that is malformed or does not count the stage's calls, a tree node naming an
-    /// unknown stage or with a parent that does not come before it, a negative or non-finite
-    /// overhead, an event naming a stage index out of range. The message names the offending
-    /// field.
+    /// unknown stage or with a parent that does not come before it, a negative, non-finite or
+    /// absurd (above a second per call) overhead, an event naming a stage index out of range.
+    /// The message names the offending field.
     pub fn to_snapshot(&self) -> Result<Snapshot, String> {
         let created_at = output::parse_rfc3339(&self.created_at).ok_or_else(|| {
             format!("`created_at` {:?} is not a UTC time such as 2026-11-21T17:19:00Z", self.created_at)
@@ -427,6 +431,13 @@ impl Profile {
         let (per_call_ns, in_stage_ns) = (self.overhead.per_call_ns, self.overhead.in_stage_ns);
         if !(per_call_ns.is_finite() && in_stage_ns.is_finite() && per_call_ns >= 0.0 && in_stage_ns >= 0.0) {
             return Err("`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers".to_owned());
+        }
+        // Far above any real cost (tens of ns), and low enough that the estimates made from it
+        // stay finite: an infinite one would be written as `null`, which does not read back.
+        if per_call_ns > MAX_COST_NS || in_stage_ns > MAX_COST_NS {
+            return Err(format!(
+                "`overhead.per_call_ns` and `overhead.in_stage_ns` must be at most {MAX_COST_NS:e} ns, one second per call"
+            ));
         }
         Ok(Snapshot {
             created_at,
@@ -971,6 +982,10 @@ mod tests {
         assert_eq!(
             refused(&|p| p.overhead.per_call_ns = -1.0),
             "`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers"
+        );
+        assert_eq!(
+            refused(&|p| p.overhead.in_stage_ns = 1e308),
+            "`overhead.per_call_ns` and `overhead.in_stage_ns` must be at most 1e9 ns, one second per call"
         );
         assert_eq!(
             refused(&|p| {
