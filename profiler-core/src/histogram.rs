@@ -273,10 +273,11 @@ impl Histogram {
         }
     }
 
-    /// Number of recorded values.
+    /// Number of recorded values, at most `u64::MAX` (which only merged histograms of damaged
+    /// profiles exceed).
     #[must_use]
     pub fn count(&self) -> u64 {
-        self.buckets.iter().map(|&(_, c)| c).sum()
+        self.buckets.iter().map(|&(_, c)| c).fold(0, u64::saturating_add)
     }
 
     /// Whether nothing was recorded.
@@ -294,9 +295,9 @@ impl Histogram {
             return 0;
         }
         let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).clamp(1, total);
-        let mut seen = 0;
+        let mut seen = 0u64;
         for &(bucket, count) in &self.buckets {
-            seen += count;
+            seen = seen.saturating_add(count);
             if seen >= rank {
                 return bucket_value(bucket as usize);
             }
@@ -428,7 +429,12 @@ mod tests {
         assert_eq!(a.count(), 5000);
         let mut huge = Histogram::from_buckets(vec![(5, u64::MAX - 1)]).unwrap();
         huge.merge(&Histogram::from_buckets(vec![(5, 2)]).unwrap());
-        assert_eq!(huge.buckets(), [(5, u64::MAX)]);
+        huge.merge(&Histogram::from_buckets(vec![(200, u64::MAX)]).unwrap());
+        assert_eq!(huge.buckets(), [(5, u64::MAX), (200, u64::MAX)]);
+        // More than a u64 counts in all: the count saturates, and so do the ranks of quantiles.
+        assert_eq!(huge.count(), u64::MAX);
+        assert_eq!((huge.quantile(0.5), huge.quantile(1.0)), (5, 5));
+        assert!(huge.mean().is_finite() && huge.stdev().is_finite());
     }
 
     #[test]
