@@ -28,14 +28,15 @@
 //! of 3.3 µs measure 3.3 µs instead of 0.55.
 //!
 //! `PROFILE_CLOCK` chooses, once per process ([`ClockMode`], or [`set_clock_mode`] in code):
-//! `exact` (the default: fenced end stamps), `fast` (plain `rdtsc` at both ends: cheaper calls,
-//! with the errors above) or `instant` (the portable clock, also on a CPU with an invariant TSC).
+//! `exact` (the default: fenced end stamps), `fast` (plain counter reads at both ends: cheaper
+//! calls, with the errors above) or `instant` (the portable clock, also where the counter could
+//! be used).
 //!
 //! Calibration: the tick rate is measured against `Instant` between the first use of the
 //! clock and each snapshot, so it grows more precise the longer the program runs. A snapshot
 //! taken less than [`MIN_CALIBRATION`] after start-up waits out the difference once, which
 //! bounds the rate's error to a few parts per million.
-#![allow(unsafe_code)] // rdtsc: see the safety comment on `read_counter`.
+#![allow(unsafe_code)] // rdtsc, mrs: see the safety comments on `read_counter`.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
