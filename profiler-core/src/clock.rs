@@ -9,7 +9,8 @@
 //!   TSC (CPUID leaf 0x8000_0007, EDX bit 8): one that ticks at a constant rate in every power
 //!   state and is synchronised across cores, so a start and an end read on different cores
 //!   still subtract correctly;
-//! - on aarch64 (Linux, Android, macOS), the generic timer's virtual count (`mrs cntvct_el0`),
+//! - on aarch64 (Linux and Android from kernel 4.12, macOS), the generic timer's virtual count
+//!   (`mrs cntvct_el0`),
 //!   which the architecture defines as system-wide and constant-rate. These systems let
 //!   programs read it; it is what their own `clock_gettime` reads. It ticks at 24 MHz on Apple
 //!   silicon and 1 GHz on ARMv8.6 and later CPUs. (Where a CPU erratum makes the raw count
@@ -426,10 +427,40 @@ fn has_counter() -> bool {
 }
 
 /// Whether the CPU's counter can time calls here: on aarch64, the system allows the read (the
-/// counter itself is part of every ARMv8 CPU).
+/// counter itself is part of every ARMv8 CPU). On Linux and Android, a kernel from 4.12 on: it
+/// either lets programs read the counter or, where an erratum needs it, traps and answers the
+/// read; some older vendor kernels did neither, and the read raised `SIGILL`.
 #[cfg(target_arch = "aarch64")]
 fn has_counter() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if !kernel_answers_counter_reads(&kernel_release()) {
+        return false;
+    }
     AARCH64_COUNTER
+}
+
+/// The running kernel's release (`uname -r`), empty if unknown.
+#[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
+fn kernel_release() -> String {
+    // SAFETY: all zeroes is a valid `utsname` (arrays of bytes); `uname` only writes it, and
+    // NUL-terminates `release` when it succeeds.
+    unsafe {
+        let mut names: libc::utsname = std::mem::zeroed();
+        if libc::uname(&raw mut names) != 0 {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(names.release.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+/// Whether a Linux kernel of this release (`6.1.0-rpi7-rpi-v8`, say) is 4.12 or later.
+#[cfg(any(test, all(target_arch = "aarch64", any(target_os = "linux", target_os = "android"))))]
+fn kernel_answers_counter_reads(release: &str) -> bool {
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit()).map(str::parse::<u32>);
+    match (numbers.next(), numbers.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor) >= (4, 12),
+        _ => false,
+    }
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
@@ -485,6 +516,22 @@ mod tests {
         assert_eq!(why, format!("PROFILE_CLOCK=fast needs {NO_COUNTER}"));
         let (mode, why) = choose_mode(Err("bad".into()), true).unwrap_err();
         assert_eq!((mode, why.as_str()), (ClockMode::Exact, "bad"));
+    }
+
+    #[test]
+    fn the_aarch64_counter_needs_linux_4_12_or_later() {
+        for (release, answers) in [
+            ("6.1.0-rpi7-rpi-v8", true),
+            ("4.12.0", true),
+            ("5.4.0-1045-aws", true),
+            ("10.0", true),
+            ("4.9.337-g1c4d2d5", false),
+            ("3.14.29", false),
+            ("", false),
+            ("weird", false),
+        ] {
+            assert_eq!(kernel_answers_counter_reads(release), answers, "{release}");
+        }
     }
 
     #[test]
