@@ -362,10 +362,6 @@ pub(crate) fn read_counter_after() -> u64 {
     }
 }
 
-/// The systems on aarch64 that let programs read the virtual count (iOS, for one, does not).
-#[cfg(target_arch = "aarch64")]
-const AARCH64_COUNTER: bool = cfg!(any(target_os = "linux", target_os = "android", target_os = "macos"));
-
 #[cfg(target_arch = "aarch64")]
 #[inline(always)]
 pub(crate) fn read_counter() -> u64 {
@@ -433,10 +429,10 @@ fn has_counter() -> bool {
 #[cfg(target_arch = "aarch64")]
 fn has_counter() -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    if !kernel_answers_counter_reads(&kernel_release()) {
-        return false;
-    }
-    AARCH64_COUNTER
+    return kernel_answers_counter_reads(&kernel_release());
+    // Elsewhere, macOS lets programs read it; iOS, for one, does not.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    return cfg!(target_os = "macos");
 }
 
 /// The running kernel's release (`uname -r`), empty if unknown.

@@ -36,9 +36,10 @@
 //! # Cost
 //!
 //! Per call: two reads of the CPU's counter (the TSC on x86_64, the virtual count on aarch64;
-//! the second read after a barrier, so short and memory-bound stages are not under-measured) and a few stores to data only the calling thread writes. No lock, no
-//! hashing, no allocation and no system call. A call site finds its stage once and keeps the
-//! id in its own `static`. About 30 ns per call on the reference VM; see the README.
+//! the second read after a barrier, so short and memory-bound stages are not under-measured)
+//! and a few stores to data only the calling thread writes. No lock, no hashing, no allocation
+//! and no system call. A call site finds its stage once and keeps the id in its own `static`.
+//! About 30 ns per call on the reference VM; see the README.
 //!
 //! `PROFILE_CLOCK=fast` (or [`set_clock_mode`]) drops the fence: about 24 ns per call, but an
 //! end stamp may then be read before the stage's last instructions or loads complete, so short

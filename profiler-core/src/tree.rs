@@ -171,6 +171,12 @@ impl Node {
         self.depth.load(Relaxed)
     }
 
+    /// Owner only: the child cache slot that holds this node's child for `stage`, if cached.
+    #[inline(always)]
+    fn child_slot(&self, stage: u32) -> &AtomicPtr<Node> {
+        &self.child_slots[stage as usize % CHILD_SLOTS]
+    }
+
     /// Owner only: counts `duration` in the stage's histogram, unless its block must be
     /// allocated first or the node has no histogram (the root): then `false`.
     #[inline(always)]
@@ -287,7 +293,7 @@ impl ThreadData {
     #[inline(always)]
     pub(crate) fn find_child(&self, parent: *const Node, stage: u32) -> Option<*const Node> {
         let parent = self.resolve(parent);
-        let slot = &parent.child_slots[stage as usize % CHILD_SLOTS];
+        let slot = parent.child_slot(stage);
         let cached = slot.load(Relaxed).cast_const();
         if !cached.is_null() && self.resolve(cached).stage.load(Relaxed) == stage {
             return Some(cached);
@@ -329,7 +335,7 @@ impl ThreadData {
             },
         };
         // The next call of this stage from this parent takes the fast path.
-        parent_node.child_slots[stage as usize % CHILD_SLOTS].store(ptr::from_ref(node).cast_mut(), Relaxed);
+        parent_node.child_slot(stage).store(ptr::from_ref(node).cast_mut(), Relaxed);
         Some(Child::New(node))
     }
 
