@@ -4,9 +4,14 @@
 //! checks its exit code, stdout and stderr; the expected outputs are computed in-process with
 //! the library, so the command and the library must agree exactly.
 
+// The workspace's test support: `command_for` runs the binary through an emulator when the
+// tests are built for another CPU (`scripts/aarch64-test.sh`).
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use profiler_core::{Event, Histogram, Snapshot, ThreadEvents};
 use profiler_report::compare::{CompareOptions, compare, render_comparison};
@@ -55,19 +60,7 @@ impl Drop for Scratch {
 }
 
 fn run(args: &[&str]) -> Output {
-    // Through the emulator `PROFILER_TEST_RUNNER` names, when the tests run built for another
-    // CPU (`scripts/aarch64-test.sh`).
-    let program = env!("CARGO_BIN_EXE_profiler-report");
-    let runner = std::env::var("PROFILER_TEST_RUNNER").unwrap_or_default();
-    let mut command = match runner.split_whitespace().collect::<Vec<_>>().split_first() {
-        Some((emulator, args)) => {
-            let mut command = Command::new(emulator);
-            command.args(args).arg(program);
-            command
-        }
-        None => Command::new(program),
-    };
-    command.args(args).env_remove("NO_COLOR").output().unwrap()
+    support::command_for(env!("CARGO_BIN_EXE_profiler-report")).args(args).env_remove("NO_COLOR").output().unwrap()
 }
 
 fn run_paths(command: &str, paths: &[&Path], extra: &[&str]) -> Output {
