@@ -172,6 +172,61 @@ fn every_format_is_written_next_to_the_json_and_named_on_stderr() {
     assert!(html.contains("\"events\": {"));
 }
 
+/// How deep `deep_program` recurses: far past the folded formats' depth limit, and deep enough
+/// that writing every path whole would take tens of megabytes.
+const RECURSION_DEPTH: u64 = 3_000;
+
+/// `deep::descend` calling itself `RECURSION_DEPTH` times, with `deep::leaf` at the bottom, on a
+/// thread with a large stack; then `dump()`.
+fn deep_program() -> ! {
+    fn descend(level: u64) -> u64 {
+        time_stage("deep::descend", || {
+            if level == 0 { time_stage("deep::leaf", || checksum(7)) } else { descend(level - 1) ^ level }
+        })
+    }
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(|| descend(RECURSION_DEPTH)).unwrap();
+    println!("result {}", worker.join().unwrap());
+    profiler_report::dump();
+    std::process::exit(0);
+}
+
+#[test]
+fn deep_recursion_keeps_the_visual_formats_small() {
+    const TEST: &str = "deep_recursion_keeps_the_visual_formats_small";
+    support::run_program_if_child(CHILD, TEST, deep_program);
+    let scratch = scratch(TEST);
+    let json_path = scratch.0.join("deep.json");
+    let formats = "json,folded,svg,speedscope,html";
+    let removed = ["PROFILE", "PROFILE_OUTPUT", "PROFILE_OUTPUT_DIR", "PROFILE_FORMAT", "PROFILE_TRACE"];
+    let env: [(&str, &OsStr); 3] =
+        [("PROFILE", "1".as_ref()), ("PROFILE_FORMAT", formats.as_ref()), ("PROFILE_OUTPUT", json_path.as_os_str())];
+    let run = support::run_child(CHILD, TEST, &scratch.0, &removed, &env);
+    assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
+
+    // The JSON profile keeps every level.
+    let profile = json(&json_path);
+    assert_eq!(profile["tree"].as_array().unwrap().len() as u64, RECURSION_DEPTH + 2);
+    // The folded stacks stop at the depth limit and keep every nanosecond and the leaf's name.
+    let text = read(&scratch.0.join("deep.folded"));
+    // Whole paths would be about 3,000² / 2 frames of 14 bytes: 63 MB.
+    assert!(text.len() < 4 << 20, "{} bytes of folded stacks", text.len());
+    let folded = parse_folded(&text).unwrap();
+    let limit = profiler_report::folded::MAX_DEPTH;
+    assert!(folded.iter().all(|s| s.frames.len() <= limit + 2));
+    let leaf = folded.iter().find(|s| s.frames.last().unwrap() == "deep::leaf").unwrap();
+    let below = RECURSION_DEPTH as usize + 2 - limit;
+    assert_eq!(leaf.frames[limit], format!("[{below} deeper levels, flattened]"));
+    let folded_ns: u64 = folded.iter().map(|s| s.self_ns).sum();
+    let profiled_ns = profile["profiled_ns"].as_u64().unwrap();
+    assert!(folded_ns.abs_diff(profiled_ns) <= RECURSION_DEPTH + 2, "{folded_ns} vs {profiled_ns}");
+    // The other stack formats are built from the same lines.
+    for name in ["deep.svg", "deep.speedscope.json", "deep.html"] {
+        let size = fs::metadata(scratch.0.join(name)).unwrap().len();
+        assert!(size < 16 << 20, "{name}: {size} bytes");
+    }
+    assert!(read(&scratch.0.join("deep.svg")).contains("deeper levels, flattened"));
+}
+
 #[test]
 fn an_unknown_format_is_named_and_the_others_are_written() {
     const TEST: &str = "an_unknown_format_is_named_and_the_others_are_written";

@@ -10,6 +10,13 @@
 //! carriage return, tab, ...) becomes a space. Spaces are fine: the count is after the last
 //! one. Lines are sorted by their stack (byte order), and lines that sanitizing made equal are
 //! merged, so the output is deterministic.
+//!
+//! A line holds its whole stack, so the text grows with the square of the recursion depth: a
+//! 20,000-deep chain would write gigabytes. Paths are therefore written whole down to
+//! [`MAX_DEPTH`] stages only. Below that, the nodes of each deepest kept path are flattened:
+//! each one's self time goes to a line made of the kept path, a `[N deeper levels, flattened]`
+//! frame and its own stage name. So the leaf work keeps its name and every kept frame keeps its
+//! inclusive time; only the order of the deeper levels is lost (the JSON profile keeps it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -46,26 +53,65 @@ pub fn profile_stacks(profile: &Profile) -> Vec<FoldedStack> {
     collect(profile.tree.iter().map(|n| (n.stage.as_str(), n.parent, n.self_ns)))
 }
 
+/// How many stages of a path are written as they are; deeper nodes are flattened under a
+/// `[N deeper levels, flattened]` frame (see the [module documentation](self)). Deep enough for
+/// any readable flame graph (16 pixels a level), small enough to bound the output by 512 frames
+/// a node.
+pub const MAX_DEPTH: usize = 512;
+
 /// Builds the stacks from tree nodes given as `(name, parent index, self_ns)`, parents first.
 /// A parent index that does not point to an earlier node ends the path there (a root).
 fn collect<'a>(nodes: impl Iterator<Item = (&'a str, Option<usize>, u64)>) -> Vec<FoldedStack> {
     let nodes: Vec<(&str, Option<usize>, u64)> = nodes.collect();
+    let parent = |index: usize| nodes[index].1.filter(|&p| p < index);
+    // Depth from 1 at a root, and for nodes deeper than MAX_DEPTH their ancestor at MAX_DEPTH.
+    let mut depth = vec![0usize; nodes.len()];
+    let mut anchor = vec![usize::MAX; nodes.len()];
+    // Per anchor: the deepest level below it, and the self time of each stage below it.
+    let mut flattened: BTreeMap<usize, (usize, BTreeMap<&str, u64>)> = BTreeMap::new();
     let mut merged: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for (index, &(name, _, self_ns)) in nodes.iter().enumerate() {
-        if self_ns == 0 {
-            continue;
+        let up = parent(index);
+        depth[index] = up.map_or(1, |p| depth[p] + 1);
+        match up {
+            Some(p) if depth[index] > MAX_DEPTH => {
+                anchor[index] = if depth[p] == MAX_DEPTH { p } else { anchor[p] };
+                let (deepest, by_stage) = flattened.entry(anchor[index]).or_default();
+                *deepest = (*deepest).max(depth[index] - MAX_DEPTH);
+                let into = by_stage.entry(name).or_default();
+                *into = into.saturating_add(self_ns);
+            }
+            _ if self_ns > 0 => {
+                let into = merged.entry(path_to(index, &nodes, parent)).or_default();
+                *into = into.saturating_add(self_ns);
+            }
+            _ => {}
         }
-        let mut frames = vec![name.to_owned()];
-        let mut cursor = index;
-        while let Some(parent) = nodes[cursor].1.filter(|&p| p < cursor) {
-            frames.push(nodes[parent].0.to_owned());
-            cursor = parent;
+    }
+    for (anchor, (deepest, by_stage)) in flattened {
+        let path = path_to(anchor, &nodes, parent);
+        for (name, self_ns) in by_stage.into_iter().filter(|&(_, ns)| ns > 0) {
+            let mut frames = path.clone();
+            let levels = if deepest == 1 { "level" } else { "levels" };
+            frames.push(format!("[{deepest} deeper {levels}, flattened]"));
+            frames.push(name.to_owned());
+            let into = merged.entry(frames).or_default();
+            *into = into.saturating_add(self_ns);
         }
-        frames.reverse();
-        let into = merged.entry(frames).or_default();
-        *into = into.saturating_add(self_ns);
     }
     merged.into_iter().map(|(frames, self_ns)| FoldedStack { frames, self_ns }).collect()
+}
+
+/// The stage names from the root down to node `index`.
+fn path_to(index: usize, nodes: &[(&str, Option<usize>, u64)], parent: impl Fn(usize) -> Option<usize>) -> Vec<String> {
+    let mut frames = vec![nodes[index].0.to_owned()];
+    let mut cursor = index;
+    while let Some(up) = parent(cursor) {
+        frames.push(nodes[up].0.to_owned());
+        cursor = up;
+    }
+    frames.reverse();
+    frames
 }
 
 /// A stage name as it can appear in a folded line: `;` becomes `,`, control characters
@@ -213,6 +259,102 @@ mod tests {
         );
         let profile = Profile::with_clock(&snapshot, "tsc");
         assert_eq!(profile_stacks(&profile), from_snapshot);
+    }
+
+    /// `(name, parent, self_ns)` nodes of a chain `root → f → f → … → leaf`, `f` repeated
+    /// `depth` times, each with a self time of 1 ns (the leaf 1,000 ns).
+    fn chain(depth: usize) -> Vec<(&'static str, Option<usize>, u64)> {
+        let mut nodes = vec![("root", None, 1)];
+        nodes.extend((1..=depth).map(|i| ("f", Some(i - 1), 1)));
+        nodes.push(("leaf", Some(depth), 1000));
+        nodes
+    }
+
+    #[test]
+    fn paths_deeper_than_the_limit_are_flattened_under_one_frame() {
+        let depth = 20_000;
+        let stacks = collect(chain(depth).into_iter());
+        // One line per kept level, then one per stage below the limit.
+        assert_eq!(stacks.len(), MAX_DEPTH + 2);
+        assert!(stacks.iter().all(|s| s.frames.len() <= MAX_DEPTH + 2));
+        let total: u64 = stacks.iter().map(|s| s.self_ns).sum();
+        assert_eq!(total, 1 + depth as u64 + 1000, "no self time is lost");
+        // The leaf is at depth 20,002: 19,490 levels below the 512 kept ones.
+        let flattened = "[19490 deeper levels, flattened]";
+        let deep: Vec<&FoldedStack> = stacks.iter().filter(|s| s.frames.len() > MAX_DEPTH).collect();
+        assert_eq!(deep.len(), 2);
+        for stack in &deep {
+            assert_eq!(stack.frames[0], "root");
+            assert!(stack.frames[1..MAX_DEPTH].iter().all(|f| f == "f"));
+            assert_eq!(stack.frames[MAX_DEPTH], flattened);
+        }
+        assert_eq!((deep[0].frames[MAX_DEPTH + 1].as_str(), deep[0].self_ns), ("f", (depth + 1 - MAX_DEPTH) as u64));
+        assert_eq!((deep[1].frames[MAX_DEPTH + 1].as_str(), deep[1].self_ns), ("leaf", 1000));
+        // The folded text parses back with the same total.
+        let parsed = parse_folded(&render_folded(&stacks)).unwrap();
+        assert_eq!(parsed.iter().map(|s| s.self_ns).sum::<u64>(), total);
+    }
+
+    #[test]
+    fn a_path_at_the_limit_is_written_whole() {
+        // root + MAX_DEPTH - 2 f + leaf = MAX_DEPTH stages.
+        let stacks = collect(chain(MAX_DEPTH - 2).into_iter());
+        assert_eq!(stacks.len(), MAX_DEPTH);
+        assert!(stacks.iter().all(|s| !s.frames.iter().any(|f| f.contains("flattened"))));
+        assert!(stacks.iter().any(|s| s.frames.len() == MAX_DEPTH && s.frames.last().unwrap() == "leaf"));
+        let one_deeper = collect(chain(MAX_DEPTH - 1).into_iter());
+        let last = one_deeper.iter().find(|s| s.frames.len() > MAX_DEPTH).unwrap();
+        assert_eq!(last.frames[MAX_DEPTH..], ["[1 deeper level, flattened]", "leaf"]);
+    }
+
+    #[test]
+    fn flattening_keeps_every_kept_frame_inclusive_time() {
+        // Two deep branches under one root: a → (b → c → b → c …) and a → (d → d → …), with
+        // self times that differ by level, so that a lost or misplaced nanosecond shows.
+        let mut nodes = vec![("a", None, 7)];
+        for (first, second) in [("b", "c"), ("d", "d")] {
+            let mut parent = 0;
+            for level in 0..3 * MAX_DEPTH {
+                let name = if level % 2 == 0 { first } else { second };
+                nodes.push((name, Some(parent), level as u64 % 5));
+                parent = nodes.len() - 1;
+            }
+        }
+        let stacks = collect(nodes.iter().copied());
+        assert!(stacks.iter().all(|s| s.frames.len() <= MAX_DEPTH + 2));
+        // Inclusive time of every kept node: its subtree's self time in the tree, against the
+        // lines that pass through it (followed from the root by name).
+        let mut in_tree: Vec<u64> = nodes.iter().map(|n| n.2).collect();
+        for index in (1..nodes.len()).rev() {
+            in_tree[nodes[index].1.unwrap()] += in_tree[index];
+        }
+        let child: std::collections::HashMap<(Option<usize>, &str), usize> =
+            nodes.iter().enumerate().map(|(i, n)| ((n.1, n.0), i)).collect();
+        let mut in_lines = vec![0u64; nodes.len()];
+        for stack in &stacks {
+            let mut cursor = None;
+            for frame in &stack.frames {
+                let Some(&node) = child.get(&(cursor, frame.as_str())) else { break };
+                in_lines[node] += stack.self_ns;
+                cursor = Some(node);
+            }
+        }
+        let mut depth = vec![1usize; nodes.len()];
+        for index in 1..nodes.len() {
+            depth[index] = depth[nodes[index].1.unwrap()] + 1;
+        }
+        for index in (0..nodes.len()).filter(|&i| depth[i] <= MAX_DEPTH) {
+            assert_eq!(in_lines[index], in_tree[index], "node {index} at depth {}", depth[index]);
+        }
+        assert!(in_lines.iter().zip(&depth).all(|(&ns, &d)| d <= MAX_DEPTH || ns == 0));
+        // Below the limit, each branch's stages keep their own self time.
+        let below = |stage: &str| -> u64 {
+            nodes.iter().zip(&depth).filter(|(n, d)| **d > MAX_DEPTH && n.0 == stage).map(|(n, _)| n.2).sum()
+        };
+        for stage in ["b", "c", "d"] {
+            let line = stacks.iter().find(|s| s.frames.len() > MAX_DEPTH && s.frames.last().unwrap() == stage).unwrap();
+            assert_eq!(line.self_ns, below(stage), "{stage}");
+        }
     }
 
     #[test]
