@@ -89,7 +89,7 @@ pub fn write_json(snapshot: &Snapshot, path: &Path) -> io::Result<()> {
 /// # Errors
 /// Creating the directories, writing or renaming failed; the temporary file is then removed.
 pub fn save_json(snapshot: &Snapshot, analysis: &Analysis, options: &ReportOptions, path: &Path) -> io::Result<()> {
-    write_profile(&Profile::new(snapshot, analysis, &options.program(), profiler_core::clock_name()), path)
+    write_profile(&Profile::new(snapshot, analysis, &options.program()), path)
 }
 
 /// Writes a profile (for example a merged one) to `path` as pretty JSON, like [`save_json`].

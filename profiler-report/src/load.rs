@@ -134,7 +134,7 @@ mod tests {
 
     fn good() -> String {
         let snapshot = full_snapshot();
-        Profile::new(&snapshot, &analyze(&snapshot, &test_options()), "p", "tsc").to_json()
+        Profile::new(&snapshot, &analyze(&snapshot, &test_options()), "p").to_json()
     }
 
     fn message(text: &str) -> String {

@@ -10,7 +10,8 @@
 //! longest, its creation time the latest, its threads the sum, and the profiler's cost per call
 //! the mean of the calibrated inputs weighted by their calls. Timed events (tracing) are dropped:
 //! timelines of different processes do not share a clock. Sums saturate at `u64::MAX`, which
-//! only damaged or hand-made profiles reach.
+//! only damaged or hand-made profiles reach; [`merge_profiles`] refuses a merge whose histogram
+//! counts would no longer add up within a `u64`, since its file could not be read back.
 
 use std::collections::HashMap;
 
@@ -144,8 +145,12 @@ fn merged_overhead(snapshots: &[Snapshot]) -> Overhead {
 /// Merges saved profiles (each with the snapshot [`read_profile`](crate::read_profile) rebuilt)
 /// into one profile analysed with `options`. Its program is the inputs' distinct program names
 /// joined with `+`; its clock theirs when they agree, else `mixed`.
-#[must_use]
-pub fn merge_profiles(inputs: &[(Profile, Snapshot)], options: &ReportOptions) -> Profile {
+///
+/// # Errors
+/// The merged profile would not read back: the calls of one stage add up to more than a
+/// `u64` counts (only damaged or hand-made inputs have such counts). Writing it anyway would
+/// leave a file that no command can open.
+pub fn merge_profiles(inputs: &[(Profile, Snapshot)], options: &ReportOptions) -> Result<Profile, String> {
     let snapshots: Vec<Snapshot> = inputs.iter().map(|(_, s)| s.clone()).collect();
     let merged = merge(&snapshots);
     let mut programs: Vec<&str> = Vec::new();
@@ -154,12 +159,11 @@ pub fn merge_profiles(inputs: &[(Profile, Snapshot)], options: &ReportOptions) -
             programs.push(&profile.program);
         }
     }
-    let clock = match inputs.first() {
-        Some((first, _)) if inputs.iter().all(|(p, _)| p.clock == first.clock) => first.clock.clone(),
-        Some(_) => "mixed".to_owned(),
-        None => String::new(),
-    };
-    Profile::new(&merged, &analyze(&merged, options), &programs.join("+"), &clock)
+    let profile = Profile::new(&merged, &analyze(&merged, options), &programs.join("+"));
+    match profile.to_snapshot() {
+        Ok(_) => Ok(profile),
+        Err(error) => Err(format!("the merged profile would not read back: {error}")),
+    }
 }
 
 #[cfg(test)]
@@ -269,16 +273,35 @@ mod tests {
 
     #[test]
     fn merged_profiles_name_their_programs_and_clocks() {
-        let snapshot = full_snapshot();
         let profile = |program: &str, clock: &str| {
-            let mut p = Profile::new(&snapshot, &analyze(&snapshot, &test_options()), program, clock);
-            p.program = program.to_owned();
-            (p, snapshot.clone())
+            let mut snapshot = full_snapshot();
+            clock.clone_into(&mut snapshot.clock);
+            (Profile::new(&snapshot, &analyze(&snapshot, &test_options()), program), snapshot)
         };
-        let merged = merge_profiles(&[profile("a", "tsc"), profile("b", "tsc"), profile("a", "tsc")], &test_options());
+        let inputs = [profile("a", "tsc"), profile("b", "tsc"), profile("a", "tsc")];
+        let merged = merge_profiles(&inputs, &test_options()).unwrap();
         assert_eq!((merged.program.as_str(), merged.clock.as_str()), ("a+b", "tsc"));
         assert_eq!(merged.stages[0].calls, 3);
-        let mixed = merge_profiles(&[profile("a", "tsc"), profile("a", "instant")], &test_options());
+        let mixed = merge_profiles(&[profile("a", "tsc"), profile("a", "instant")], &test_options()).unwrap();
         assert_eq!((mixed.program.as_str(), mixed.clock.as_str()), ("a", "mixed"));
+    }
+
+    #[test]
+    fn a_merge_whose_calls_overflow_is_refused_rather_than_written_unreadable() {
+        // Each input alone is valid: all of `tiny`'s calls in one bucket, a different one each.
+        let input = |bucket: u16| {
+            let mut snapshot = full_snapshot();
+            let tiny = &mut snapshot.stages[4];
+            tiny.calls = u64::MAX;
+            tiny.histogram = profiler_core::Histogram::from_buckets(vec![(bucket, u64::MAX)]).unwrap();
+            let profile = Profile::new(&snapshot, &analyze(&snapshot, &test_options()), "p");
+            assert!(profile.to_snapshot().is_ok());
+            (profile, snapshot)
+        };
+        let error = merge_profiles(&[input(45), input(46)], &test_options()).unwrap_err();
+        assert!(error.starts_with("the merged profile would not read back: "), "{error}");
+        assert!(error.contains("histogram"), "{error}");
+        // The same bucket saturates instead, and reads back.
+        assert!(merge_profiles(&[input(45), input(45)], &test_options()).is_ok());
     }
 }

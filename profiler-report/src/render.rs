@@ -74,9 +74,7 @@ impl<'a> Renderer<'a> {
     /// The JSON profile (see [`with_profile_json`](Self::with_profile_json)).
     #[must_use]
     pub fn profile_json(&self) -> &str {
-        self.json.get_or_init(|| {
-            Profile::new(self.snapshot, &self.analysis, &self.options.program(), &self.snapshot.clock).to_json()
-        })
+        self.json.get_or_init(|| Profile::new(self.snapshot, &self.analysis, &self.options.program()).to_json())
     }
 
     /// The title of the flame graph and the speedscope file: `stage profile of <program>`.
@@ -165,7 +163,7 @@ mod tests {
         let options = test_options();
         let renderer = Renderer::new(&snapshot, &options);
         let analysis = analyze(&snapshot, &options);
-        let json = Profile::new(&snapshot, &analysis, "pipeline-demo", "tsc").to_json();
+        let json = Profile::new(&snapshot, &analysis, "pipeline-demo").to_json();
         let stacks = folded::stacks(&snapshot);
         let title = "stage profile of pipeline-demo";
         let svg = flame::render_flame_svg(&stacks, title).unwrap();

@@ -99,7 +99,7 @@ fn options() -> ReportOptions {
 }
 
 fn write_snapshot(scratch: &Scratch, name: &str, snapshot: &Snapshot) -> PathBuf {
-    let profile = Profile::new(snapshot, &analyze(snapshot, &options()), "pipeline-demo", "tsc");
+    let profile = Profile::new(snapshot, &analyze(snapshot, &options()), "pipeline-demo");
     scratch.write(name, &profile.to_json())
 }
 
@@ -225,7 +225,7 @@ fn merge_adds_counts_and_merges_histograms_exactly() {
     assert_eq!(stdout(&output), format!("merged 2 profiles (5 stages, 402142 calls) into {}\n", out.display()));
     // The file equals an in-process merge of the same files, byte for byte.
     let inputs = vec![read_profile(&a).unwrap(), read_profile(&b).unwrap()];
-    let expected = merge_profiles(&inputs, &ReportOptions { cores: Some(4), ..ReportOptions::default() });
+    let expected = merge_profiles(&inputs, &ReportOptions { cores: Some(4), ..ReportOptions::default() }).unwrap();
     assert_eq!(fs::read_to_string(&out).unwrap(), expected.to_json());
     // And its numbers are the sums: calls, and percentiles of all the calls together.
     let (merged, merged_snapshot) = read_profile(&out).unwrap();
@@ -239,6 +239,32 @@ fn merge_adds_counts_and_merges_histograms_exactly() {
     assert!((p95 - 9_000_000.0).abs() / 9e6 < 0.02, "the other half at 9 ms: {p95}");
     assert_eq!(merged.stages.iter().map(|s| s.calls).sum::<u64>(), 402_142);
     assert_eq!(merged.program, "pipeline-demo");
+}
+
+#[test]
+fn a_merge_that_would_overflow_the_calls_writes_nothing() {
+    let scratch = Scratch::new("merge-overflow");
+    // Two valid files whose `render` calls fill different histogram buckets up to u64::MAX.
+    let saturated = |factor: u64| {
+        let mut snapshot = slower(factor);
+        let render = snapshot.stages.iter_mut().find(|s| s.name == "render").unwrap();
+        render.calls = u64::MAX;
+        render.histogram = Histogram::default();
+        render.histogram.record_n(3_000_000 * factor, u64::MAX);
+        snapshot
+    };
+    let a = write_snapshot(&scratch, "a.json", &saturated(1));
+    let b = write_snapshot(&scratch, "b.json", &saturated(3));
+    let out = scratch.path("merged.json");
+    let output = run_paths("merge", &[&a, &b], &["-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert_eq!(
+        stderr(&output),
+        "profiler-report: cannot merge: the merged profile would not read back: stage `render`: histogram \
+         counts add up to more than 18446744073709551615\n"
+    );
+    assert!(!out.exists(), "no unreadable file is left behind");
 }
 
 #[test]

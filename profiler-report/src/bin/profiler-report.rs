@@ -248,10 +248,10 @@ fn merge(args: &[String]) -> Result<ExitCode, Failure> {
         None => loaded.iter().map(|(p, _)| p.analysis.cores).max().unwrap_or(1).max(1),
     };
     let options = ReportOptions { cores: Some(cores), ..ReportOptions::default() };
-    let merged = merge_profiles(&loaded, &options);
+    let merged = merge_profiles(&loaded, &options).map_err(|error| Failure(format!("cannot merge: {error}")))?;
     write_profile(&merged, &output)
         .map_err(|error| Failure(format!("{}: cannot write the merged profile: {error}", output.display())))?;
-    let calls: u64 = merged.stages.iter().map(|s| s.calls).sum();
+    let calls = merged.stages.iter().map(|s| s.calls).fold(0, u64::saturating_add);
     println!(
         "merged {} profiles ({} stages, {calls} calls) into {}",
         loaded.len(),

@@ -257,7 +257,7 @@ mod tests {
         assert!(
             from_snapshot.iter().any(|s| s.frames == ["main", "app::pipeline::parse_document", "render", "render"])
         );
-        let profile = Profile::with_clock(&snapshot, "tsc");
+        let profile = Profile::from_snapshot(&snapshot);
         assert_eq!(profile_stacks(&profile), from_snapshot);
     }
 

@@ -125,7 +125,7 @@ mod tests {
 
     fn report() -> (String, String, String) {
         let snapshot = synthetic_snapshot();
-        let json = to_pretty(&Profile::with_clock(&snapshot, "tsc"));
+        let json = to_pretty(&Profile::from_snapshot(&snapshot));
         let svg = render_flame_svg(&stacks(&snapshot), "synthetic profile").unwrap();
         (render_html(&json, Some(&svg)), json, svg)
     }
@@ -145,7 +145,7 @@ mod tests {
     fn script_and_comment_openers_in_names_cannot_escape_the_data_block() {
         let mut snapshot = synthetic_snapshot();
         snapshot.stages[4].name = "</script><script>alert(1)</script><!--".to_owned();
-        let json = to_pretty(&Profile::with_clock(&snapshot, "tsc"));
+        let json = to_pretty(&Profile::from_snapshot(&snapshot));
         let svg = render_flame_svg(&stacks(&snapshot), "x</script>").unwrap();
         let html = render_html(&json, Some(&svg));
         // Only the page's own five script elements close.
@@ -319,7 +319,7 @@ mod tests {
         let speedscope_events = timed("speedscope (call tree + 1,000,000 calls)", || {
             crate::format::speedscope::render_speedscope("large", &stacks, &names, &per_thread)
         });
-        let json = timed("profile JSON", || to_pretty(&Profile::with_clock(&snapshot, "tsc")));
+        let json = timed("profile JSON", || to_pretty(&Profile::from_snapshot(&snapshot)));
         let html = timed("html", || render_html(&json, Some(&svg)));
         let events = timed("events JSON (1,000,000 calls)", || events_json(4, 250_000, 10_000));
         let html_events = timed("html with events", || render_html(&with_events(&json, &events), Some(&svg)));
@@ -355,7 +355,7 @@ mod tests {
         let out = browser_test_out().with_file_name("report-large.html");
         let snapshot = large_snapshot(10_000);
         let svg = render_flame_svg(&stacks(&snapshot), "10,000 stages").unwrap();
-        let json = with_events(&to_pretty(&Profile::with_clock(&snapshot, "tsc")), &events_json(4, 250_000, 10_000));
+        let json = with_events(&to_pretty(&Profile::from_snapshot(&snapshot)), &events_json(4, 250_000, 10_000));
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(out, render_html(&json, Some(&svg))).unwrap();
     }

@@ -273,23 +273,17 @@ pub struct Bottleneck {
 
 impl Profile {
     /// The profile of a snapshot with the default options (see [`ReportOptions::default`]),
-    /// naming the snapshot's clock and this process's executable.
+    /// naming this process's executable.
     #[must_use]
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
-        Self::with_clock(snapshot, &snapshot.clock)
-    }
-
-    /// The profile of a snapshot with the default options, naming the clock (`tsc`,
-    /// `tsc-fast` or `instant`) and this process's executable.
-    #[must_use]
-    pub fn with_clock(snapshot: &Snapshot, clock: &str) -> Self {
         let options = ReportOptions::default();
-        Self::new(snapshot, &analyze(snapshot, &options), &options.program(), clock)
+        Self::new(snapshot, &analyze(snapshot, &options), &options.program())
     }
 
-    /// The profile of a snapshot and its analysis, for the named program and clock.
+    /// The profile of a snapshot and its analysis, for the named program. The clock is the
+    /// snapshot's.
     #[must_use]
-    pub fn new(snapshot: &Snapshot, analysis: &Analysis, program: &str, clock: &str) -> Self {
+    pub fn new(snapshot: &Snapshot, analysis: &Analysis, program: &str) -> Self {
         let name = |stage: usize| snapshot.stages.get(stage).map_or_else(String::new, |s| s.name.clone());
         Self {
             schema_version: SCHEMA_VERSION,
@@ -298,7 +292,7 @@ impl Profile {
             wall_ns: snapshot.wall_ns,
             profiled_ns: snapshot.profiled_ns(),
             threads: snapshot.threads,
-            clock: clock.to_owned(),
+            clock: snapshot.clock.clone(),
             analysis: AnalysisSettings {
                 profiled_ns: analysis.profiled_ns,
                 compensated: analysis.compensated,
@@ -721,7 +715,7 @@ mod tests {
 
     fn profile_of(snapshot: &Snapshot) -> Profile {
         let options = test_options();
-        Profile::new(snapshot, &analyze(snapshot, &options), "pipeline-demo", "tsc")
+        Profile::new(snapshot, &analyze(snapshot, &options), "pipeline-demo")
     }
 
     /// Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it.
