@@ -4,8 +4,8 @@
 //! checks its exit code, stdout and stderr; the expected outputs are computed in-process with
 //! the library, so the command and the library must agree exactly.
 
-// The workspace's test support: `command_for` runs the binary through an emulator when the
-// tests are built for another CPU (`scripts/aarch64-test.sh`).
+// The workspace's test support: `Scratch` directories, and `command_for`, which runs the binary
+// through an emulator when the tests are built for another CPU (`scripts/aarch64-test.sh`).
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
@@ -20,6 +20,7 @@ use profiler_report::json::Profile;
 use profiler_report::merge::merge_profiles;
 use profiler_report::{ReportOptions, SortKey, analyze, read_profile, read_profile_text, render_report, speedscope};
 use serde_json::Value;
+use support::Scratch;
 
 /// A complete profile written by this version (the JSON golden file).
 fn golden() -> PathBuf {
@@ -32,31 +33,8 @@ fn golden_v1() -> PathBuf {
 }
 
 /// A fresh, empty directory for one test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("profiler-report-cli-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.path(name);
-        fs::write(&path, contents).unwrap();
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn scratch(case: &str) -> Scratch {
+    Scratch::new("profiler-report-cli", case)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -182,7 +160,7 @@ fn show_takes_sort_limit_threshold_and_colour() {
 
 #[test]
 fn compare_lists_changes_and_passes_without_a_gate() {
-    let scratch = Scratch::new("compare");
+    let scratch = scratch("compare");
     let new = write_snapshot(&scratch, "new.json", &slower(2));
     let output = run_paths("compare", &[&golden(), &new], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -196,7 +174,7 @@ fn compare_lists_changes_and_passes_without_a_gate() {
 
 #[test]
 fn compare_fails_above_the_limit_with_exit_code_1() {
-    let scratch = Scratch::new("gate");
+    let scratch = scratch("gate");
     let new = write_snapshot(&scratch, "new.json", &slower(2));
     let tripped = run_paths("compare", &[&golden(), &new], &["--fail-above", "50"]);
     assert_eq!(tripped.status.code(), Some(1), "{}", stderr(&tripped));
@@ -216,7 +194,7 @@ fn compare_fails_above_the_limit_with_exit_code_1() {
 
 #[test]
 fn merge_adds_counts_and_merges_histograms_exactly() {
-    let scratch = Scratch::new("merge");
+    let scratch = scratch("merge");
     let a = golden();
     let b = write_snapshot(&scratch, "b.json", &slower(3));
     let out = scratch.path("out/merged.json");
@@ -243,7 +221,7 @@ fn merge_adds_counts_and_merges_histograms_exactly() {
 
 #[test]
 fn a_merge_that_would_overflow_the_calls_writes_nothing() {
-    let scratch = Scratch::new("merge-overflow");
+    let scratch = scratch("merge-overflow");
     // Two valid files whose `render` calls fill different histogram buckets up to u64::MAX.
     let saturated = |factor: u64| {
         let mut snapshot = slower(factor);
@@ -269,7 +247,7 @@ fn a_merge_that_would_overflow_the_calls_writes_nothing() {
 
 #[test]
 fn bad_files_are_named_with_what_is_wrong() {
-    let scratch = Scratch::new("bad");
+    let scratch = scratch("bad");
     let text = fs::read_to_string(golden()).unwrap();
     let missing = scratch.path("missing.json");
     let not_json = scratch.write("notes.json", "these are not the numbers you are looking for\n");
@@ -304,7 +282,7 @@ fn bad_files_are_named_with_what_is_wrong() {
 
 #[test]
 fn an_unwritable_merge_output_is_one_line_too() {
-    let scratch = Scratch::new("unwritable");
+    let scratch = scratch("unwritable");
     let blocker = scratch.write("a-file", "not a directory");
     let out = blocker.join("merged.json");
     let output = run_paths("merge", &[&golden()], &["-o", out.to_str().unwrap()]);
@@ -349,7 +327,7 @@ fn convert_to_stdout(path: &Path, format: &str) -> String {
 
 #[test]
 fn convert_renders_every_format_of_a_traced_profile() {
-    let scratch = Scratch::new("convert");
+    let scratch = scratch("convert");
     let path = write_snapshot(&scratch, "traced.json", &traced());
     let (text, _, snapshot) = read_profile_text(&path).unwrap();
     assert_eq!(snapshot.events, traced().events, "the saved profile keeps the events");
@@ -421,7 +399,7 @@ fn convert_renders_every_format_of_a_traced_profile() {
 
 #[test]
 fn convert_writes_to_o_and_names_the_file() {
-    let scratch = Scratch::new("convert-o");
+    let scratch = scratch("convert-o");
     let out = scratch.path("out/nested/run.trace.json");
     let output = run_paths("convert", &[&golden()], &["--format", "chrome", "-o", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -464,7 +442,7 @@ fn convert_refuses_unknown_formats_and_empty_flame_graphs() {
     assert!(stderr(&output).contains("`convert` needs one profile"), "{}", stderr(&output));
 
     // A profile without self time has no flame graph: one line, nothing written.
-    let scratch = Scratch::new("convert-empty");
+    let scratch = scratch("convert-empty");
     let (_, mut snapshot) = read_profile(&golden).unwrap();
     for node in &mut snapshot.tree {
         node.self_ns = 0;

@@ -84,6 +84,18 @@ impl Scratch {
         Self(dir)
     }
 
+    /// `name` inside the scratch directory.
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `contents` to `name` inside the scratch directory, and returns its path.
+    pub(crate) fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        fs::write(&path, contents).unwrap();
+        path
+    }
+
     /// The names in `dir` (relative to the scratch directory), sorted.
     pub(crate) fn entries(&self, dir: impl AsRef<Path>) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.0.join(dir))
