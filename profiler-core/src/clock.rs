@@ -9,12 +9,12 @@
 //!   TSC (CPUID leaf 0x8000_0007, EDX bit 8): one that ticks at a constant rate in every power
 //!   state and is synchronised across cores, so a start and an end read on different cores
 //!   still subtract correctly;
-//! - on aarch64 (Linux and Android from kernel 4.12, macOS), the generic timer's virtual count
-//!   (`mrs cntvct_el0`),
-//!   which the architecture defines as system-wide and constant-rate. These systems let
-//!   programs read it; it is what their own `clock_gettime` reads. It ticks at 24 MHz on Apple
-//!   silicon and 1 GHz on ARMv8.6 and later CPUs. (Where a CPU erratum makes the raw count
-//!   unreliable, Linux traps the read and answers it corrected: slower, still right.)
+//! - on aarch64 (Linux and Android from kernel 4.12 where a first read under a `SIGILL`
+//!   handler succeeds, macOS), the generic timer's virtual count (`mrs cntvct_el0`), which the
+//!   architecture defines as system-wide and constant-rate. These systems let programs read
+//!   it; it is what their own `clock_gettime` reads. It ticks at 24 MHz on Apple silicon and
+//!   1 GHz on ARMv8.6 and later CPUs. (Where a CPU erratum makes the raw count unreliable,
+//!   Linux traps the read and answers it corrected: slower, still right.)
 //!
 //! Elsewhere (other systems and architectures, or no invariant TSC) the clock falls back to the
 //! monotonic clock `Instant` reads, in nanoseconds, read with `clock_gettime` directly where the
@@ -425,11 +425,13 @@ fn has_counter() -> bool {
 /// Whether the CPU's counter can time calls here: on aarch64, the system allows the read (the
 /// counter itself is part of every ARMv8 CPU). On Linux and Android, a kernel from 4.12 on: it
 /// either lets programs read the counter or, where an erratum needs it, traps and answers the
-/// read; some older vendor kernels did neither, and the read raised `SIGILL`.
+/// read; some older vendor kernels did neither, and the read raised `SIGILL`. A vendor kernel
+/// might still refuse it, so one read is also tried under a `SIGILL` handler first
+/// ([`trap_probe`](crate::trap_probe)).
 #[cfg(target_arch = "aarch64")]
 fn has_counter() -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    return kernel_answers_counter_reads(&kernel_release());
+    return kernel_answers_counter_reads(&kernel_release()) && !crate::trap_probe::counter_read_traps();
     // Elsewhere, macOS lets programs read it; iOS, for one, does not.
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     return cfg!(target_os = "macos");

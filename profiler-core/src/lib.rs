@@ -65,6 +65,8 @@ mod snapshot;
 mod switch;
 mod thread;
 mod trace;
+#[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
+mod trap_probe;
 mod tree;
 
 pub use callsite::Callsite;
