@@ -10,7 +10,8 @@
 //! are then erased, and snapshots skip the stage altogether. It costs about 0.2 ms once.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::time::{Duration, Instant};
 
 use crate::callsite::Callsite;
 use crate::clock;
@@ -25,6 +26,11 @@ const OUTLIERS: f64 = 0.01;
 /// Stage id of the calibration stage plus one (0 while not registered).
 static STAGE: AtomicU32 = AtomicU32::new(0);
 static STARTED: AtomicBool = AtomicBool::new(false);
+/// Set once the calibration has stored its results (or given up).
+static FINISHED: AtomicBool = AtomicBool::new(false);
+/// How long a snapshot waits for a calibration another thread is running: it takes about
+/// 0.2 ms, far longer only on an overloaded or emulated machine.
+const WAIT_FOR_RESULT: Duration = Duration::from_secs(1);
 /// `f64` bits of the results, in ticks.
 static PER_CALL_TICKS: AtomicU64 = AtomicU64::new(0);
 static IN_STAGE_TICKS: AtomicU64 = AtomicU64::new(0);
@@ -37,6 +43,21 @@ pub(crate) fn once_per_process() {
     if STARTED.swap(true, Relaxed) {
         return;
     }
+    calibrate();
+    FINISHED.store(true, Release);
+}
+
+/// Waits, up to [`WAIT_FOR_RESULT`], for a calibration that another thread has started, so
+/// that a snapshot taken meanwhile does not report an uncalibrated overhead.
+pub(crate) fn wait_for_result() {
+    let deadline = Instant::now() + WAIT_FOR_RESULT;
+    while STARTED.load(Relaxed) && !FINISHED.load(Acquire) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(50));
+    }
+}
+
+/// Measures the cost per call and stores it (see the [module documentation](self)).
+fn calibrate() {
     let Some(stage) = CALLSITE.registered().or_else(|| thread::while_busy(|| CALLSITE.register())) else {
         return;
     };
