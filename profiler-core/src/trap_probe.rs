@@ -92,41 +92,40 @@ extern "C" fn on_sigill(_signal: libc::c_int, _info: *mut libc::siginfo_t, conte
     }
 }
 
-/// Records its `mrs cntvct_el0` as the probed instruction, then runs it.
-unsafe fn read_counter_probed() {
-    // SAFETY: stores an address into an atomic's storage, reads a system register; may trap,
-    // which the caller's handler answers by resuming after the read.
-    unsafe {
-        core::arch::asm!(
-            "adr {pc}, 2f",
-            "str {pc}, [{slot}]",
-            "2:",
-            "mrs {count}, cntvct_el0",
-            slot = in(reg) PROBED_PC.as_ptr(),
-            pc = out(reg) _,
-            count = out(reg) _,
-            options(nostack, preserves_flags),
-        );
-    }
+/// Defines `unsafe fn $name()`, which records its one `$instruction` as the probed one (its
+/// address in [`PROBED_PC`]), then runs it. The instruction may write `x9`.
+macro_rules! probed {
+    ($(#[$attribute:meta])* $name:ident: $instruction:literal) => {
+        $(#[$attribute])*
+        unsafe fn $name() {
+            // SAFETY: stores an address into the atomic's storage, then runs the instruction,
+            // which touches no memory. If it traps, the probe's handler resumes after it.
+            unsafe {
+                core::arch::asm!(
+                    "adr {pc}, 2f",
+                    "str {pc}, [{slot}]",
+                    "2:",
+                    $instruction,
+                    slot = in(reg) PROBED_PC.as_ptr(),
+                    pc = out(reg) _,
+                    out("x9") _,
+                    options(nostack, preserves_flags),
+                );
+            }
+        }
+    };
 }
 
-/// Records an undefined instruction (`udf #0`, which always traps) as the probed one, then
-/// runs it: the probe's check of itself.
-#[cfg(test)]
-unsafe fn undefined_probed() {
-    // SAFETY: as in `read_counter_probed`; the trap is certain and answered the same way.
-    unsafe {
-        core::arch::asm!(
-            "adr {pc}, 2f",
-            "str {pc}, [{slot}]",
-            "2:",
-            "udf #0",
-            slot = in(reg) PROBED_PC.as_ptr(),
-            pc = out(reg) _,
-            options(nostack, preserves_flags),
-        );
-    }
-}
+probed!(
+    /// Reads the counter, as the clock would.
+    read_counter_probed: "mrs x9, cntvct_el0"
+);
+
+probed!(
+    /// Runs an undefined instruction (`udf #0`, which always traps): the probe's check of itself.
+    #[cfg(test)]
+    undefined_probed: "udf #0"
+);
 
 #[cfg(test)]
 mod tests {
