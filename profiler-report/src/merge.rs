@@ -148,7 +148,7 @@ fn merged_overhead(snapshots: &[Snapshot]) -> Overhead {
 ///
 /// # Errors
 /// The merged profile would not read back: the calls of one stage add up to more than a
-/// `u64` counts (only damaged or hand-made inputs have such counts). Writing it anyway would
+/// `u64` holds (only damaged or hand-made inputs have such counts). Writing it anyway would
 /// leave a file that no command can open.
 pub fn merge_profiles(inputs: &[(Profile, Snapshot)], options: &ReportOptions) -> Result<Profile, String> {
     let snapshots: Vec<Snapshot> = inputs.iter().map(|(_, s)| s.clone()).collect();
