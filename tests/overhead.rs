@@ -1,4 +1,4 @@
-//! The profiler's own cost as snapshots report it: the start-up calibration, and the
+//! The profiler's own cost as snapshots report it: its calibration, and the
 //! time-ordered segments trends are built from.
 
 use profiler_macros::instrument_stage;
@@ -7,7 +7,7 @@ use profiler_macros::instrument_stage;
 fn segmented() {}
 
 #[test]
-fn calibration_runs_once_and_is_plausible() {
+fn the_calibration_is_plausible_and_later_snapshots_only_lower_it() {
     profiler_core::set_enabled(true);
     profiler_core::time_stage("overhead::first_call", || {});
     let overhead = profiler_core::snapshot().overhead;
@@ -18,9 +18,11 @@ fn calibration_runs_once_and_is_plausible() {
     assert!(overhead.per_call_ns < 5_000.0, "{overhead:?}");
     let snapshot = profiler_core::snapshot();
     assert!(snapshot.stages.iter().all(|s| !s.name.contains("calibration")), "calibration stage leaked");
-    // Calibrated once per process: later snapshots only refine the tick rate they convert with.
+    // Later snapshots measure again and keep the lowest result; the tick rate they convert
+    // with is refined too, by far less than 1 %.
     let again = profiler_core::snapshot().overhead;
-    assert!((again.per_call_ns / overhead.per_call_ns - 1.0).abs() < 0.01, "{overhead:?} then {again:?}");
+    assert!(again.per_call_ns <= overhead.per_call_ns * 1.01, "{overhead:?} then {again:?}");
+    assert!(again.in_stage_ns > 0.0 && again.in_stage_ns <= again.per_call_ns, "{again:?}");
 }
 
 #[test]

@@ -68,3 +68,16 @@ fn events_nest_in_time_and_carry_their_depth() {
     assert!(p.start_ns <= c.start_ns && c.start_ns + c.duration_ns <= p.start_ns + p.duration_ns, "{p:?} {c:?}");
     assert!(p.start_ns + p.duration_ns <= snapshot.wall_ns);
 }
+
+#[test]
+fn the_calibration_a_snapshot_runs_leaves_no_thread_in_the_trace() {
+    setup();
+    time_stage("tracing::before_snapshots", || {});
+    // Each of these measures the profiler's cost again on a short-lived thread whose 5,000
+    // calls overflow its 64-event ring; the ring is emptied before the thread exits.
+    let _ = profiler_core::snapshot();
+    let snapshot = profiler_core::snapshot();
+    for thread in &snapshot.events {
+        assert!(!thread.events.is_empty(), "a thread with no event in the trace: {thread:?}");
+    }
+}

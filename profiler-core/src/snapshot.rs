@@ -24,7 +24,7 @@ pub struct Snapshot {
     pub counters: Vec<CounterSnapshot>,
     /// Memory records from [`record_memory`](crate::record_memory), sorted by name.
     pub memory: Vec<MemorySnapshot>,
-    /// The profiler's own cost per call, calibrated once at start-up.
+    /// The profiler's own cost per call, as calibrated so far.
     pub overhead: Overhead,
     /// The clock that timed the calls ([`clock_name`](crate::clock_name)): `tsc`, `tsc-fast`
     /// or `instant`; `mixed` for a merge of profiles timed differently.
@@ -61,8 +61,9 @@ pub struct Event {
     pub depth: u32,
 }
 
-/// What one instrumented call costs, measured once per process on the first thread that
-/// records (an empty stage called in a loop on a private path of the call tree).
+/// What one instrumented call costs: an empty stage called in a loop, on the first thread that
+/// records, before its first call, and again at each of the first seven snapshots on a
+/// short-lived thread; the lowest result so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Overhead {
     /// What the calling code pays per instrumented call (entry, exit, both clock reads): the
