@@ -50,4 +50,15 @@ fn an_instrumented_allocator_neither_recurses_nor_deadlocks() {
     assert!(allocs > 800, "allocations made by user code are recorded: {allocs}");
     assert!(allocs <= ALLOCATIONS.load(Relaxed), "some allocations (the profiler's own) pass unrecorded");
     assert_eq!(snap.counters.iter().find(|c| c.name == "allocator::pushed").map(|c| c.value), Some(800));
+    // A snapshot measures the profiler's cost again on a thread of its own: neither starting
+    // that thread nor anything it allocates shows in the next snapshot.
+    let calls = |snap: &profiler_core::Snapshot, name| snap.stage(name).map_or(0, |s| s.calls);
+    assert_eq!(snap.threads, 5, "4 workers and the main thread, which started them");
+    // Both kept until compared: dropping a snapshot frees memory, and that is recorded.
+    let later = [profiler_core::snapshot(), profiler_core::snapshot()];
+    for again in &later {
+        assert_eq!(again.threads, 5);
+        assert_eq!(calls(again, "allocator::alloc"), allocs);
+        assert_eq!(calls(again, "allocator::dealloc"), calls(&snap, "allocator::dealloc"));
+    }
 }

@@ -12,10 +12,10 @@
 //! One measurement that short can be disturbed as a whole (a busy neighbour on the same
 //! physical core, say: once in about 25 runs the fallback clock's in-stage cost came out 50 %
 //! high), and it would then skew every compensated number of the run. So each snapshot
-//! measures again, up to [`MAX_CALIBRATIONS`] in all, on a short-lived thread of its own (a
-//! thread with no frame open, like the first one, and one that no snapshot counts: it records
-//! only the calibration stage), and the lowest result so far is kept: a disturbance only ever
-//! adds time.
+//! measures again, up to [`MAX_CALIBRATIONS`] in all, on a short-lived thread of its own (with
+//! no frame open, like the first one, and hidden from snapshots, so that whatever else it
+//! records, calls to an instrumented allocator say, is not taken for the program's), and the
+//! lowest result so far is kept: a disturbance only ever adds time.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
@@ -70,7 +70,10 @@ pub(crate) fn again() {
         return;
     }
     // No thread to be had (a limit, a platform without threads): the results so far stand.
-    let helper = std::thread::Builder::new().name("profiler-calibration".into()).spawn(calibrate);
+    let helper = std::thread::Builder::new().name("profiler-calibration".into()).spawn(|| {
+        thread::hide_from_snapshots();
+        calibrate();
+    });
     if let Ok(helper) = helper {
         let _ = helper.join();
     }

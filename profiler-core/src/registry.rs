@@ -99,22 +99,24 @@ impl Registry {
         self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers the calling thread. **Locking behaviour:** takes the thread-list lock.
-    pub(crate) fn register_thread(&self, generation: u64) -> Arc<ThreadData> {
+    /// Registers the calling thread, `hidden` from snapshots or not. **Locking behaviour:**
+    /// takes the thread-list lock.
+    pub(crate) fn register_thread(&self, generation: u64, hidden: bool) -> Arc<ThreadData> {
         let mut threads = self.lock_threads();
         let serial = threads.next_serial;
         threads.next_serial = serial.checked_add(1).unwrap_or(1);
         let data = Arc::new(ThreadData::new(serial, generation, trace::capacity()));
+        data.hidden.store(hidden, Relaxed);
         threads.live.push(Arc::clone(&data));
         data
     }
 
-    /// Merges an exiting thread's data into the retired totals and forgets the thread.
-    /// **Locking behaviour:** takes the thread-list lock.
+    /// Merges an exiting thread's data into the retired totals (unless hidden) and forgets
+    /// the thread. **Locking behaviour:** takes the thread-list lock.
     pub(crate) fn retire_thread(&self, data: &Arc<ThreadData>) {
         let generation = switch::generation(switch::state());
         let mut threads = self.lock_threads();
-        if data.generation.load(Relaxed) == generation {
+        if data.generation.load(Relaxed) == generation && !data.hidden.load(Relaxed) {
             threads.retired.add_thread(data);
             if let Some(events) = thread_events(data) {
                 threads.retired_events.add(events);
@@ -134,15 +136,16 @@ impl Registry {
     /// 0.3 ms each), and the lowest measurement is kept.
     pub fn snapshot(&self) -> Snapshot {
         calibrate::wait_for_result();
-        calibrate::again();
         thread::while_busy(|| {
+            calibrate::again();
             let ns_per_tick = clock::ns_per_tick();
             let generation = switch::generation(switch::state());
             let (merged, events) = {
                 let threads = self.lock_threads();
                 let mut merged = threads.retired.clone();
                 let mut events = threads.retired_events.clone();
-                for data in threads.live.iter().filter(|d| d.generation.load(Relaxed) == generation) {
+                let shown = |d: &&Arc<ThreadData>| d.generation.load(Relaxed) == generation && !d.hidden.load(Relaxed);
+                for data in threads.live.iter().filter(shown) {
                     merged.add_thread(data);
                     if let Some(thread_events) = thread_events(data) {
                         events.threads.push(thread_events);

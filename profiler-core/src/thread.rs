@@ -110,6 +110,8 @@ thread_local! {
         }
     };
     static OWNER: Owner = const { Owner { data: RefCell::new(None) } };
+    /// Whether this thread's data is to be hidden from snapshots ([`hide_from_snapshots`]).
+    static HIDDEN: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Drop for Owner {
@@ -131,7 +133,8 @@ impl Owner {
     /// Cold: creates this thread's data and points `hot` at it.
     fn register(&self, hot: &Hot, generation: u64) {
         clock::init();
-        let data = Registry::global().register_thread(generation);
+        let hidden = HIDDEN.try_with(Cell::get).unwrap_or(false);
+        let data = Registry::global().register_thread(generation, hidden);
         hot.current.set(data.root());
         hot.data.set(Arc::as_ptr(&data));
         hot.events.set(data.events.as_ref().map_or(ptr::null(), ptr::from_ref));
@@ -424,6 +427,14 @@ pub(crate) fn while_busy<R>(f: impl FnOnce() -> R) -> R {
 /// Whether the current thread is inside one of the profiler's own cold paths.
 pub(crate) fn is_busy() -> bool {
     HOT.try_with(|hot| hot.generation.get() == BUSY).unwrap_or(true)
+}
+
+/// Keeps everything the calling thread records, before and after, out of snapshots: for the
+/// profiler's own helper threads, whose calls (to an instrumented allocator, say) are not the
+/// program's.
+pub(crate) fn hide_from_snapshots() {
+    let _ = HIDDEN.try_with(|hidden| hidden.set(true));
+    let _ = with_data(|data| data.hidden.store(true, Relaxed));
 }
 
 /// The current thread's data, if it has registered and not retired (for calibration).

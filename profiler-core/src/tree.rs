@@ -237,6 +237,8 @@ pub(crate) struct ThreadData {
     paths: Mutex<HashMap<(u32, u32), u32>>,
     /// The thread's events, when tracing was on at its registration.
     pub(crate) events: Option<EventRing>,
+    /// Set for the profiler's own helper threads: snapshots never read their data.
+    pub(crate) hidden: AtomicBool,
 }
 
 impl ThreadData {
@@ -249,6 +251,7 @@ impl ThreadData {
             generation: AtomicU64::new(generation),
             paths: Mutex::new(HashMap::new()),
             events: (trace_capacity > 0).then(|| EventRing::new(trace_capacity)),
+            hidden: AtomicBool::new(false),
         };
         data.nodes.get_or_allocate(ROOT as usize);
         data
