@@ -50,7 +50,14 @@ BROWSER_TEST_OUT="$PWD/$out/report.html" cargo test -q -p profiler-report --lib 
   sed '/^<\/body>$/,$d' "$out/report-events.html"
   printf '<script>\n%s\n</script>\n</body>\n</html>\n' "$(cat scripts/browser-interactions.js)"
 } >"$out/report-interactions.html"
-pages=(report report-events report-interactions)
+# A 40-deep chain, opened to its leaf by scripts/browser-deep-tree.js.
+BROWSER_TEST_OUT="$PWD/$out/report.html" cargo test -q -p profiler-report --lib -- --ignored --exact \
+  format::html::tests::write_deep_browser_test_report
+{
+  sed '/^<\/body>$/,$d' "$out/report-deep.html"
+  printf '<script>\n%s\n</script>\n</body>\n</html>\n' "$(cat scripts/browser-deep-tree.js)"
+} >"$out/report-deep-interactions.html"
+pages=(report report-events report-interactions report-deep-interactions)
 if [[ "$large" == 1 ]]; then
   BROWSER_TEST_OUT="$PWD/$out/report.html" cargo test -q --release -p profiler-report --lib -- --ignored --exact \
     format::html::tests::write_large_browser_test_report
@@ -93,6 +100,8 @@ for page in "${pages[@]}"; do
   case "$page" in
     report | report-events | report-interactions)
       names=(main app::pipeline::parse_document render app::net::fetch tiny) ;;
+    report-deep-interactions)
+      names=(main stage_00001 stage_00039) ;;
     report-large)
       names=(main stage_00001 stage_00002)
       grep -q '>Show all 10000</button>' "$dom" || fail "$page: the stage table offers no way to show all 10,000 stages" ;;
@@ -103,10 +112,10 @@ for page in "${pages[@]}"; do
   grep -q 'class="chart"' "$dom" || fail "$page: no latency chart"
   grep -q 'class="tree-row" data-node="0"' "$dom" || fail "$page: no call tree"
   grep -q '<iframe class="flame-frame"' "$dom" || fail "$page: no flame graph"
-  if [[ "$page" == report-interactions ]]; then
+  if [[ "$page" == *-interactions ]]; then
     grep -q 'data-interactions="done"' "$dom" || fail "$page: the interaction script did not finish"
   fi
-  if [[ "$page" != report ]]; then
+  if [[ "$page" == report-events || "$page" == report-interactions || "$page" == report-large ]]; then
     grep -q '<section class="panel" id="timeline"' "$dom" || fail "$page: no timeline although the profile has events"
     grep -q '<canvas' "$dom" || fail "$page: the timeline has no canvas"
   fi

@@ -207,14 +207,18 @@ mod tests {
     /// A synthetic profile of `stages` stages, each on one node of a call tree: a 4-ary tree in
     /// which every hundredth node starts a chain of 20 nested calls (paths up to 27 deep).
     fn large_snapshot(stages: usize) -> profiler_core::Snapshot {
+        tree_snapshot(stages, |i| match i {
+            _ if (1..=20).contains(&(i % 100)) => i - 1,
+            _ => (i - 1) / 4,
+        })
+    }
+
+    /// A synthetic profile of `stages` stages on one node each, node `i > 0` under `parent(i)`.
+    fn tree_snapshot(stages: usize, parent: impl Fn(usize) -> usize) -> profiler_core::Snapshot {
         let template = synthetic_snapshot();
         let mut tree: Vec<profiler_core::TreeNode> = Vec::with_capacity(stages);
         for i in 0..stages {
-            let parent = match i {
-                0 => None,
-                _ if (1..=20).contains(&(i % 100)) => Some(i - 1),
-                _ => Some((i - 1) / 4),
-            };
+            let parent = (i > 0).then(|| parent(i));
             let self_ns = 1_000 + (i as u64 * 7_919) % 100_000;
             tree.push(profiler_core::TreeNode {
                 stage: i,
@@ -358,6 +362,18 @@ mod tests {
         let json = with_events(&to_pretty(&Profile::from_snapshot(&snapshot)), &events_json(4, 250_000, 10_000));
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(out, render_html(&json, Some(&svg))).unwrap();
+    }
+
+    /// Writes the report of a 40-deep chain of calls to `report-deep.html` beside
+    /// `$BROWSER_TEST_OUT`, for `scripts/browser-test.sh` to expand to the bottom.
+    #[test]
+    #[ignore = "run by scripts/browser-test.sh"]
+    fn write_deep_browser_test_report() {
+        let out = browser_test_out().with_file_name("report-deep.html");
+        let snapshot = tree_snapshot(40, |i| i - 1);
+        let svg = render_flame_svg(&stacks(&snapshot), "40 levels").unwrap();
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(out, render_html(&to_pretty(&Profile::from_snapshot(&snapshot)), Some(&svg))).unwrap();
     }
 
     /// Events as the JSON profile writes them: per thread, `[stage index into "stages",

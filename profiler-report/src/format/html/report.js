@@ -720,6 +720,10 @@
       el("div", { class: "num", text: "Self" }), el("div", { class: "num", text: "% of parent" }), el("div", { class: "num", text: "% profiled" })));
     var budget = 250; // rows opened at start
     var toggles = [];
+    // Past 24 levels the indent stops growing (a deep recursion would push the names off the
+    // page) and the row says its depth instead.
+    var maxIndent = 24;
+    function indent(depth) { return 18 * Math.min(depth, maxIndent); }
 
     function rows(list, container, parentTotal) {
       var shown = 0;
@@ -729,7 +733,7 @@
         if (shown < list.length) {
           var rest = list.length - shown;
           var button = el("button", { type: "button", text: "show " + Math.min(rest, 200) + " more of " + rest });
-          var line = el("div", { class: "more-row", style: "padding-left:" + (8 + 18 * depthOf[list[shown]]) + "px" }, button);
+          var line = el("div", { class: "more-row", style: "padding-left:" + (8 + indent(depthOf[list[shown]])) + "px" }, button);
           button.addEventListener("click", function () { line.remove(); more(); });
           container.appendChild(line);
         }
@@ -746,8 +750,9 @@
       var kids = children[i];
       var toggle = el("button", { type: "button", class: "toggle" + (kids.length ? "" : " leaf"), "aria-label": "expand", text: "▸" });
       var line = el("div", { class: "tree-row", "data-node": i },
-        el("div", { class: "label", style: "padding-left:" + 18 * depthOf[i] + "px" }, toggle,
-          el("span", { class: "name", text: String(node.stage) }), stage && stage.is_async ? el("span", { class: "async-tag", text: "async" }) : null),
+        el("div", { class: "label", style: "padding-left:" + indent(depthOf[i]) + "px" }, toggle,
+          el("span", { class: "name", text: String(node.stage) }), stage && stage.is_async ? el("span", { class: "async-tag", text: "async" }) : null,
+          depthOf[i] > maxIndent ? el("span", { class: "async-tag", title: "depth in the call tree", text: "level " + (depthOf[i] + 1) }) : null),
         el("div", { class: "num", text: fmtInt(node.calls) }),
         el("div", { class: "num", text: fmtNs(node.total_ns) }),
         el("div", { class: "num", text: fmtNs(node.self_ns) }),
