@@ -29,7 +29,8 @@
 //!   inside polls, `self_ns` the busy time minus instrumented callees. The future may move
 //!   between threads and stays `Send` when the original is.
 //! - [`StageSnapshot::segments`]: the calls in time order, in segments of doubling length, for
-//!   trends; [`Snapshot::overhead`]: the profiler's own cost per call, calibrated at start-up.
+//!   trends; [`Snapshot::overhead`]: the profiler's own cost per call, calibrated at start-up
+//!   and again at the first snapshots.
 //! - with tracing on (`PROFILE_TRACE=1` or [`set_tracing`]), every call as a timed event in a
 //!   bounded ring per thread ([`Snapshot::events`]), for timelines.
 //!
