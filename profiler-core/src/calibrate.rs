@@ -1,5 +1,5 @@
-//! The profiler's own cost per call, measured once per process so reports can state it and,
-//! on request, subtract it.
+//! The profiler's own cost per call, measured at start-up and again at the first snapshots,
+//! so that reports can state it and, on request, subtract it.
 //!
 //! The first thread that starts recording runs an empty instrumented function in a loop
 //! through the real hot path (before its own first frame opens, so no user stage sees the
