@@ -74,10 +74,11 @@ fn the_calibration_a_snapshot_runs_leaves_no_thread_in_the_trace() {
     setup();
     time_stage("tracing::before_snapshots", || {});
     // Each of these measures the profiler's cost again on a short-lived thread whose 5,000
-    // calls overflow its 64-event ring; the ring is emptied before the thread exits.
+    // calls overflow its 64-event ring: neither the thread nor its drops may show.
     let _ = profiler_core::snapshot();
     let snapshot = profiler_core::snapshot();
     for thread in &snapshot.events {
         assert!(!thread.events.is_empty(), "a thread with no event in the trace: {thread:?}");
+        assert!(thread.dropped < 5_000 - 64, "the calibration's drops: {thread:?}");
     }
 }
