@@ -2,9 +2,10 @@
 //! compensation.
 //!
 //! The core measures the cost of one instrumented call at start-up, and again at each of the
-//! first snapshots, keeping the lowest result ([`Snapshot::overhead`]): `per_call_ns`, what each call adds to its caller's time (entry,
-//! exit and both clock reads), and `in_stage_ns`, the part of it that falls between the two
-//! clock reads and so inside the stage's own measured duration. Both are 0 when the core did
+//! first snapshots, keeping the lowest result ([`Snapshot::overhead`]): `per_call_ns`, what
+//! each call adds to its caller's time (entry, exit and both clock reads), and `in_stage_ns`,
+//! the part of it that falls between the two clock reads and so inside the stage's own
+//! measured duration. Both are 0 when the core did
 //! not calibrate; the report then says "not calibrated" and skips everything below.
 //!
 //! - **Estimated overhead**: `per_call_ns` × the calls of all stages, in thread-time like the
