@@ -5,8 +5,8 @@
 //! first snapshots, keeping the lowest result ([`Snapshot::overhead`]): `per_call_ns`, what
 //! each call adds to its caller's time (entry, exit and both clock reads), and `in_stage_ns`,
 //! the part of it that falls between the two clock reads and so inside the stage's own
-//! measured duration. Both are 0 when the core did
-//! not calibrate; the report then says "not calibrated" and skips everything below.
+//! measured duration. Both are 0 when the core did not calibrate; the report then says "not
+//! calibrated" and skips everything below.
 //!
 //! - **Estimated overhead**: `per_call_ns` × the calls of all stages, in thread-time like the
 //!   profiled time it is compared with.
