@@ -34,7 +34,6 @@ const ROUNDS: usize = 5;
 const OUTLIERS: f64 = 0.01;
 /// Stage id of the calibration stage plus one (0 while not registered).
 static STAGE: AtomicU32 = AtomicU32::new(0);
-static STARTED: AtomicBool = AtomicBool::new(false);
 /// Set once the calibration has stored its results (or given up).
 static FINISHED: AtomicBool = AtomicBool::new(false);
 /// How long a snapshot waits for a calibration another thread is running: it takes about
@@ -42,7 +41,8 @@ static FINISHED: AtomicBool = AtomicBool::new(false);
 const WAIT_FOR_RESULT: Duration = Duration::from_secs(1);
 /// Calibrations a process runs at most: the first, then one per snapshot.
 const MAX_CALIBRATIONS: u32 = 8;
-/// Calibrations started so far.
+/// Calibrations started so far (the first one marks the start), never more than
+/// [`MAX_CALIBRATIONS`].
 static CALIBRATIONS: AtomicU32 = AtomicU32::new(0);
 /// `f64` bits of the lowest results so far, in ticks, or [`NO_RESULT`].
 static PER_CALL_TICKS: AtomicU64 = AtomicU64::new(NO_RESULT);
@@ -55,10 +55,9 @@ static CALLSITE: Callsite = Callsite::named("profiler::calibration");
 /// Runs the calibration on the calling thread if no thread has yet. The caller is about to
 /// open its first frame, so no user frame is open on this thread.
 pub(crate) fn once_per_process() {
-    if STARTED.swap(true, Relaxed) {
+    if !start_calibration(|started| started == 0) {
         return;
     }
-    CALIBRATIONS.fetch_add(1, Relaxed);
     calibrate();
     FINISHED.store(true, Release);
 }
@@ -66,7 +65,7 @@ pub(crate) fn once_per_process() {
 /// Measures once more on a thread of its own, if the first calibration has run and fewer than
 /// [`MAX_CALIBRATIONS`] have; the caller (a snapshot) waits for it, about 0.3 ms.
 pub(crate) fn again() {
-    if !FINISHED.load(Acquire) || !switch::is_enabled() || CALIBRATIONS.fetch_add(1, Relaxed) >= MAX_CALIBRATIONS {
+    if !FINISHED.load(Acquire) || !switch::is_enabled() || !start_calibration(|started| started < MAX_CALIBRATIONS) {
         return;
     }
     // No thread to be had (a limit, a platform without threads): the results so far stand.
@@ -79,11 +78,16 @@ pub(crate) fn again() {
     }
 }
 
+/// Counts one more calibration if `allowed` says so of the number started so far.
+fn start_calibration(allowed: impl Fn(u32) -> bool) -> bool {
+    CALIBRATIONS.fetch_update(Relaxed, Relaxed, |started| allowed(started).then_some(started + 1)).is_ok()
+}
+
 /// Waits, up to [`WAIT_FOR_RESULT`], for a calibration that another thread has started, so
 /// that a snapshot taken meanwhile does not report an uncalibrated overhead.
 pub(crate) fn wait_for_result() {
     let deadline = Instant::now() + WAIT_FOR_RESULT;
-    while STARTED.load(Relaxed) && !FINISHED.load(Acquire) && Instant::now() < deadline {
+    while CALIBRATIONS.load(Relaxed) > 0 && !FINISHED.load(Acquire) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_micros(50));
     }
 }
