@@ -4,9 +4,8 @@
 //! - `call`: baseline, the clock floor (the same function between two raw TSC reads, the same
 //!   with the end read after an `lfence` as the profiler does, on aarch64 the same two with
 //!   the virtual count and `isb`, and between two `Instant` reads, and between two direct
-//!   `clock_gettime` reads), instrumented with profiling off at
-//!   run time, instrumented and on (with the default clock, and with `PROFILE_CLOCK=fast`'s
-//!   unfenced end stamp). A process's clock source is fixed once it starts, so the fallback
+//!   `clock_gettime` reads), instrumented with profiling off at run time, instrumented and on
+//!   (with the default clock, and with `PROFILE_CLOCK=fast`'s unfenced end stamp). A process's clock source is fixed once it starts, so the fallback
 //!   clock is measured by a run of its own: `PROFILE_CLOCK=instant cargo bench --bench overhead`;
 //! - `nesting`: a chain of 1, 2, 4 and 8 instrumented calls, 8 levels of recursion, and one
 //!   stage calling 8 different stages in turn (`fan_out_8`);

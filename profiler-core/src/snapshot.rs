@@ -26,8 +26,8 @@ pub struct Snapshot {
     pub memory: Vec<MemorySnapshot>,
     /// The profiler's own cost per call, as calibrated so far.
     pub overhead: Overhead,
-    /// The clock that timed the calls ([`clock_name`](crate::clock_name)): `tsc`, `tsc-fast`
-    /// or `instant`; `mixed` for a merge of profiles timed differently.
+    /// The clock that timed the calls ([`clock_name`](crate::clock_name)): `tsc`, `tsc-fast`,
+    /// `cntvct`, `cntvct-fast` or `instant`; `mixed` for a merge of profiles timed differently.
     pub clock: String,
     /// Every call as a timed event, per thread: only when tracing is on (`PROFILE_TRACE=1`,
     /// see [`set_tracing`](crate::set_tracing)); empty otherwise.
