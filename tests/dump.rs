@@ -33,10 +33,11 @@ fn program() -> ! {
     // No `profiler_core::init()`: the first call itself must read `PROFILE` and be recorded.
     let total = profiler_core::time_stage("pipeline", work);
     println!("result {total}");
-    eprint!("{STDERR_BEFORE}");
+    // Not `eprint!`, which panics when stderr cannot be written (one case tests that).
+    let _ = std::io::stderr().write_all(STDERR_BEFORE.as_bytes());
     profiler_report::dump();
     println!("program: after dump");
-    eprint!("{STDERR_AFTER}");
+    let _ = std::io::stderr().write_all(STDERR_AFTER.as_bytes());
     let _ = std::io::stdout().flush();
     // Leave before the test harness prints its verdict, so stdout holds only the program's lines.
     std::process::exit(0);
@@ -117,11 +118,52 @@ fn profile_unset_prints_and_writes_nothing() {
     const TEST: &str = "profile_unset_prints_and_writes_nothing";
     run_program_if_child(TEST);
     let scratch = scratch(TEST);
-    let run = run_child(TEST, &scratch.0, &[]);
+    // The other variables are read only when profiling is on, so even bad values say nothing.
+    let env = [
+        ("PROFILE_CLOCK", "bogus".as_ref()),
+        ("PROFILE_TRACE", "1".as_ref()),
+        ("PROFILE_TRACE_EVENTS", "abc".as_ref()),
+        ("PROFILE_SORT", "zz".as_ref()),
+    ];
+    let run = run_child(TEST, &scratch.0, &env);
     assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
     assert_eq!(run.stdout, expected_stdout());
     assert_eq!(run.stderr, format!("{STDERR_BEFORE}{STDERR_AFTER}"));
     assert_eq!(scratch.entries(""), Vec::<String>::new(), "nothing may be created");
+}
+
+/// Warnings and the report go to stderr; when it cannot be written (here: a full disk), the
+/// program must still run to its end, with its own output and exit status.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failing_stderr_changes_nothing() {
+    const TEST: &str = "a_failing_stderr_changes_nothing";
+    run_program_if_child(TEST);
+    let scratch = scratch(TEST);
+    let path = scratch.0.join("p.json");
+    let full = || fs::OpenOptions::new().write(true).open("/dev/full").unwrap().into();
+    let run_with = |env: &[(&str, &OsStr)]| {
+        let mut env = env.to_vec();
+        env.push(("PROFILE_OUTPUT", path.as_os_str()));
+        support::run_child_with_stderr(CHILD, TEST, &scratch.0, &["PROFILE", "PROFILE_OUTPUT"], &env, full())
+    };
+
+    // A value of `PROFILE` not understood: its warning cannot be written.
+    let run = run_with(&[("PROFILE", "garbage".as_ref())]);
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(run.stdout, expected_stdout());
+    assert_eq!(scratch.entries(""), Vec::<String>::new());
+
+    // Profiling on, a warning from each part of the profiler, and the report itself.
+    let run = run_with(&[
+        ("PROFILE", "1".as_ref()),
+        ("PROFILE_CLOCK", "bogus".as_ref()),
+        ("PROFILE_TRACE", "maybe".as_ref()),
+        ("PROFILE_SORT", "zz".as_ref()),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(run.stdout, expected_stdout());
+    check_profile(&path);
 }
 
 #[test]

@@ -132,11 +132,13 @@ const NO_REQUEST: u8 = u8::MAX;
 fn anchor() -> &'static Anchor {
     ANCHOR.get_or_init(|| {
         let requested = match REQUESTED.load(Relaxed) {
-            NO_REQUEST => ClockMode::parse(std::env::var("PROFILE_CLOCK").ok().as_deref()),
+            NO_REQUEST => {
+                ClockMode::parse(std::env::var_os("PROFILE_CLOCK").map(|v| v.to_string_lossy().into_owned()).as_deref())
+            }
             code => Ok(Some(ClockMode::from_code(code))),
         };
         let mode = choose_mode(requested, has_counter()).unwrap_or_else(|(mode, why)| {
-            eprintln!("profiler: {why}; using {}", mode.setting());
+            crate::warning::warn(format_args!("{why}; using {}", mode.setting()));
             mode
         });
         let instant = Instant::now();

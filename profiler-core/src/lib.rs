@@ -69,6 +69,7 @@ mod trace;
 #[cfg(all(target_arch = "aarch64", any(target_os = "linux", target_os = "android")))]
 mod trap_probe;
 mod tree;
+mod warning;
 
 pub use callsite::Callsite;
 pub use clock::{ClockMode, clock_mode, clock_name, set_clock_mode};

@@ -67,10 +67,10 @@ pub(crate) fn ensure_initialised() -> u64 {
         let text = raw.as_ref().map(|v| v.to_string_lossy());
         let setting = parse_profile_setting(text.as_deref());
         if setting == ProfileSetting::Invalid {
-            eprintln!(
-                "profiler: PROFILE={:?} is not understood (use 1/true/on/yes or 0/false/off/no); profiling stays off",
+            crate::warning::warn(format_args!(
+                "PROFILE={:?} is not understood (use 1/true/on/yes or 0/false/off/no); profiling stays off",
                 text.as_deref().unwrap_or_default()
-            );
+            ));
         }
         // Generation 0 -> 1; keep any generation already bumped by set_enabled/reset.
         let _ = STATE.fetch_update(Relaxed, Relaxed, |s| {

@@ -322,7 +322,7 @@ impl Hot {
     }
 
     /// Cold: brings this thread up to date with the switch. Registers the thread on its first
-    /// call, reads `PROFILE` on the first call of the process, and discards data recorded
+    /// call with profiling on, reads `PROFILE` on the first call of the process, and discards data recorded
     /// before a reset. Returns the state in force, or `None` while the thread is busy or gone.
     #[cold]
     #[inline(never)]
@@ -331,6 +331,11 @@ impl Hot {
             return None;
         }
         let state = if switch::generation(state) == 0 { switch::ensure_initialised() } else { state };
+        if !switch::is_on(state) && self.data.get().is_null() {
+            // Off, and nothing recorded yet: register when profiling comes on, if ever. With
+            // profiling off the profiler starts no clock, allocates nothing, prints nothing.
+            return Some(state);
+        }
         let generation = switch::generation(state);
         let registered = self.while_busy(|| {
             if self.data.get().is_null() {

@@ -7,8 +7,14 @@
 //! a ring is full the oldest events are overwritten and counted as dropped, so memory stays
 //! bounded however long the program runs; reports say how many were dropped.
 
+#![allow(unsafe_code)] // A zeroed allocation that can fail: see `zeroed_slots`.
+
+use std::alloc::{self, Layout};
+use std::ptr;
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+
+use crate::warning::warn;
 
 /// Events each thread keeps when `PROFILE_TRACE_EVENTS` does not say otherwise.
 pub const DEFAULT_EVENTS_PER_THREAD: usize = 1 << 18;
@@ -31,19 +37,31 @@ pub fn set_tracing(events_per_thread: Option<usize>) {
 /// Events per thread for a thread registering now (0: no tracing). Reads the environment once.
 pub(crate) fn capacity() -> usize {
     READ_ENV.call_once(|| {
-        let setting = std::env::var("PROFILE_TRACE").ok();
-        if crate::parse_profile_setting(setting.as_deref()) != crate::ProfileSetting::On {
-            return;
+        let setting = std::env::var_os("PROFILE_TRACE");
+        let setting = setting.as_ref().map(|v| v.to_string_lossy());
+        match crate::parse_profile_setting(setting.as_deref()) {
+            crate::ProfileSetting::On => {}
+            crate::ProfileSetting::Off => return,
+            crate::ProfileSetting::Invalid => {
+                let setting = setting.as_deref().unwrap_or_default();
+                warn(format_args!(
+                    "PROFILE_TRACE={setting:?} is not understood (use 1/true/on/yes or 0/false/off/no); tracing stays off"
+                ));
+                return;
+            }
         }
-        let events = match std::env::var("PROFILE_TRACE_EVENTS") {
-            Err(_) => DEFAULT_EVENTS_PER_THREAD,
-            Ok(text) => text.trim().parse::<usize>().ok().filter(|&n| n > 0).unwrap_or_else(|| {
-                eprintln!(
-                    "profiler: PROFILE_TRACE_EVENTS={text:?} is not a positive number of events; using {DEFAULT_EVENTS_PER_THREAD}"
-                );
-                DEFAULT_EVENTS_PER_THREAD
-            }),
-        };
+        let events = std::env::var_os("PROFILE_TRACE_EVENTS").map_or(DEFAULT_EVENTS_PER_THREAD, |raw| {
+            let text = raw.to_string_lossy();
+            match text.trim() {
+                "" => DEFAULT_EVENTS_PER_THREAD,
+                number => number.parse::<usize>().ok().filter(|&n| n > 0).unwrap_or_else(|| {
+                    warn(format_args!(
+                        "PROFILE_TRACE_EVENTS={text:?} is not a positive number of events; using {DEFAULT_EVENTS_PER_THREAD}"
+                    ));
+                    DEFAULT_EVENTS_PER_THREAD
+                }),
+            }
+        });
         CAPACITY.store(events.clamp(1, 1 << 30).next_power_of_two(), Relaxed);
     });
     CAPACITY.load(Relaxed)
@@ -68,11 +86,24 @@ pub(crate) struct EventRing {
 }
 
 impl EventRing {
-    /// A ring of `capacity` events (a power of two).
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A ring of `capacity` events (a power of two), or `None` (and a warning) when the memory
+    /// cannot be had: a thread then records without events rather than aborting the program.
+    ///
+    /// The memory comes zeroed from the allocator, so pages the ring never reaches are never
+    /// touched: a generous `PROFILE_TRACE_EVENTS` costs only what is recorded.
+    pub(crate) fn new(capacity: usize) -> Option<Self> {
         debug_assert!(capacity.is_power_of_two());
-        let events = (0..capacity).map(|_| [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]).collect();
-        Self { events, written: AtomicU64::new(0) }
+        let Some(events) = zeroed_slots(capacity) else {
+            static WARNED: Once = Once::new();
+            WARNED.call_once(|| {
+                let mib = capacity.saturating_mul(size_of::<[AtomicU64; 3]>()) >> 20;
+                warn(format_args!(
+                    "cannot allocate {mib} MiB for a thread's events (PROFILE_TRACE_EVENTS); threads without it are not traced"
+                ));
+            });
+            return None;
+        };
+        Some(Self { events, written: AtomicU64::new(0) })
     }
 
     /// Owner only: appends one event, overwriting the oldest when full.
@@ -146,13 +177,28 @@ impl RetiredEvents {
     }
 }
 
+/// `capacity` (at least 1) zeroed event slots, or `None` when the allocator has no memory.
+fn zeroed_slots(capacity: usize) -> Option<Box<[[AtomicU64; 3]]>> {
+    let layout = Layout::array::<[AtomicU64; 3]>(capacity).ok().filter(|l| l.size() > 0)?;
+    // SAFETY: the layout's size is not zero.
+    #[expect(clippy::cast_ptr_alignment, reason = "allocated with the slots' layout, so aligned for them")]
+    let slots = unsafe { alloc::alloc_zeroed(layout) }.cast::<[AtomicU64; 3]>();
+    if slots.is_null() {
+        return None;
+    }
+    // SAFETY: `slots` is a fresh allocation from the global allocator with the layout of
+    // `[[AtomicU64; 3]; capacity]`, which is what dropping the box frees, and all-zero bytes
+    // are valid `AtomicU64`s.
+    Some(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(slots, capacity)) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_full_ring_keeps_the_newest_events_and_counts_the_rest() {
-        let ring = EventRing::new(4);
+        let ring = EventRing::new(4).unwrap();
         for i in 0..6u32 {
             ring.push(u64::from(i) * 10, u64::from(i) * 10 + 5, i, 1);
         }
@@ -163,6 +209,18 @@ mod tests {
         assert_eq!(events[0], RawEvent { start: 20, end: 25, stage: 2, depth: 1 });
         ring.clear();
         assert_eq!(ring.read(), (Vec::new(), 0));
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_ring_the_allocator_cannot_give_is_none_and_a_large_one_starts_empty() {
+        // 2^58 events of 24 bytes: more than any machine can map (prints the warning once).
+        assert!(EventRing::new(1 << 58).is_none());
+        assert!(EventRing::new(1 << 59).is_none(), "and no second warning");
+        let ring = EventRing::new(1 << 20).unwrap();
+        assert_eq!(ring.read(), (Vec::new(), 0));
+        ring.push(1, 2, 3, 4);
+        assert_eq!(ring.read(), (vec![RawEvent { start: 1, end: 2, stage: 3, depth: 4 }], 0));
     }
 
     #[test]

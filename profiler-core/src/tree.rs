@@ -250,7 +250,7 @@ impl ThreadData {
             histograms: Arena::with_capacity(MAX_STAGES),
             generation: AtomicU64::new(generation),
             paths: Mutex::new(HashMap::new()),
-            events: (trace_capacity > 0).then(|| EventRing::new(trace_capacity)),
+            events: if trace_capacity > 0 { EventRing::new(trace_capacity) } else { None },
             hidden: AtomicBool::new(false),
         };
         data.nodes.get_or_allocate(ROOT as usize);

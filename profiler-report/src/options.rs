@@ -18,6 +18,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::SystemTime;
@@ -327,8 +328,11 @@ impl ReportOptions {
     #[must_use]
     pub fn from_env() -> Self {
         let (options, warnings) = Self::from_vars(|name| std::env::var_os(name));
+        // Not `eprintln!`, which panics when stderr cannot be written: a warning is not worth
+        // stopping the observed program for.
+        let mut stderr = std::io::stderr().lock();
         for warning in warnings {
-            eprintln!("{warning}");
+            let _ = writeln!(stderr, "{warning}");
         }
         options
     }

@@ -39,6 +39,19 @@ pub(crate) struct Run {
 /// Runs the program in a child started for `test`, in `cwd`, with the variables `removed`
 /// taken out of its environment and then `env` set.
 pub(crate) fn run_child(marker: &str, test: &str, cwd: &Path, removed: &[&str], env: &[(&str, &OsStr)]) -> Run {
+    run_child_with_stderr(marker, test, cwd, removed, env, Stdio::piped())
+}
+
+/// Like [`run_child`], with the child's stderr going to `stderr` (`Run::stderr` holds what
+/// was read from it, nothing unless it is piped).
+pub(crate) fn run_child_with_stderr(
+    marker: &str,
+    test: &str,
+    cwd: &Path,
+    removed: &[&str],
+    env: &[(&str, &OsStr)],
+    stderr: Stdio,
+) -> Run {
     let mut command = command_for(std::env::current_exe().unwrap());
     command.args(["--exact", test, "--nocapture", "-q"]).current_dir(cwd).env(marker, test);
     for name in removed {
@@ -47,7 +60,7 @@ pub(crate) fn run_child(marker: &str, test: &str, cwd: &Path, removed: &[&str], 
     for &(key, value) in env {
         command.env(key, value);
     }
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = command.stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let pid = child.id();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
