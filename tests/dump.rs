@@ -187,10 +187,13 @@ fn profile_output_names_the_file_written() {
 fn default_output_goes_to_profiles_with_time_and_pid() {
     const TEST: &str = "default_output_goes_to_profiles_with_time_and_pid";
     run_program_if_child(TEST);
-    // Unset and empty `PROFILE_OUTPUT` both mean the default place.
+    // Unset, empty and blank `PROFILE_OUTPUT` all mean the default place; a directory there
+    // means the default name in it.
     for (case, env) in [
         ("unset", &[("PROFILE", "on".as_ref())][..]),
         ("empty", &[("PROFILE", "1".as_ref()), ("PROFILE_OUTPUT", "".as_ref())][..]),
+        ("blank", &[("PROFILE", "1".as_ref()), ("PROFILE_OUTPUT", "  ".as_ref())][..]),
+        ("directory", &[("PROFILE", "1".as_ref()), ("PROFILE_OUTPUT", "profiles/".as_ref())][..]),
     ] {
         let scratch = scratch(&format!("{TEST}-{case}"));
         let run = run_child(TEST, &scratch.0, env);

@@ -29,7 +29,8 @@ use crate::render::{Rendered, Renderer};
 ///    path in `PROFILE_OUTPUT` when that is set and non-empty (a file path; missing parent
 ///    directories are created), else to `$PROFILE_OUTPUT_DIR/profile-<UTC time>-<pid>.json`
 ///    (default directory `profiles` under the current directory), for example
-///    `profiles/profile-20261121T171900Z-4242.json`;
+///    `profiles/profile-20261121T171900Z-4242.json` (see [`ReportOptions::output_path`]: a
+///    `PROFILE_OUTPUT` naming a directory, a default name already taken);
 /// 4. writes each other format of `PROFILE_FORMAT` next to it, with the JSON path's stem (the
 ///    path without its `.json` extension) and the format's suffix
 ///    ([`OutputFormat::path`]): `<stem>.folded` (folded stacks), `<stem>.svg` (flame graph),

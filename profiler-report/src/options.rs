@@ -383,8 +383,10 @@ impl ReportOptions {
                 None => warn(COMPENSATE_VAR, &value, "use 1/true/on/yes or 0/false/off/no", "not compensating"),
             }
         }
-        options.output = var(OUTPUT_VAR).filter(|v| !v.is_empty()).map(PathBuf::from);
-        if let Some(dir) = var(OUTPUT_DIR_VAR).filter(|v| !v.is_empty()) {
+        // Blank means unset; otherwise the path is kept as given (a file name may have blanks).
+        let path = |name: &str| var(name).filter(|v| !v.to_string_lossy().trim().is_empty());
+        options.output = path(OUTPUT_VAR).map(PathBuf::from);
+        if let Some(dir) = path(OUTPUT_DIR_VAR) {
             options.output_dir = PathBuf::from(dir);
         }
         if let Some(value) = text(FORMAT_VAR) {
@@ -429,13 +431,32 @@ impl ReportOptions {
     /// Where the JSON profile goes: [`output`](Self::output), or
     /// `<output_dir>/profile-<UTC time>-<pid>.json`, e.g.
     /// `profiles/profile-20261121T171900Z-4242.json`.
+    ///
+    /// An `output` that names a directory (an existing one, or a path ending in `/`, or `.`)
+    /// gets that default name inside it. A default name already taken (a second dump within
+    /// the same second) gets `-2`, `-3`, … before `.json`, so no earlier profile is replaced.
     #[must_use]
     pub fn output_path(&self, created_at: SystemTime, pid: u32) -> PathBuf {
-        match &self.output {
-            Some(path) => path.clone(),
-            None => self.output_dir.join(format!("profile-{}-{pid}.json", output::compact_utc(created_at))),
-        }
+        let dir = match &self.output {
+            Some(path) if !names_a_directory(path) => return path.clone(),
+            Some(dir) => dir,
+            None => &self.output_dir,
+        };
+        let stem = format!("profile-{}-{pid}", output::compact_utc(created_at));
+        let first = dir.join(format!("{stem}.json"));
+        // Bounded: past 1000 profiles in one second, the last name is replaced.
+        std::iter::once(first.clone())
+            .chain((2..1000).map(|n| dir.join(format!("{stem}-{n}.json"))))
+            .find(|path| !path.exists())
+            .unwrap_or(first)
     }
+}
+
+/// Whether `path` is meant as a directory: it ends with a separator, has no file name (`.`,
+/// `..`, `/`), or is an existing directory.
+fn names_a_directory(path: &Path) -> bool {
+    let text = path.as_os_str().to_string_lossy();
+    text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.file_name().is_none() || path.is_dir()
 }
 
 /// A confidence in `[0, 1]`.
@@ -541,8 +562,12 @@ mod tests {
 
     #[test]
     fn empty_and_zero_values_mean_the_default() {
-        let (options, warnings) =
-            from(&[("PROFILE_SORT", " "), ("PROFILE_LIMIT", "0"), ("PROFILE_OUTPUT", ""), ("PROFILE_OUTPUT_DIR", "")]);
+        let (options, warnings) = from(&[
+            ("PROFILE_SORT", " "),
+            ("PROFILE_LIMIT", "0"),
+            ("PROFILE_OUTPUT", ""),
+            ("PROFILE_OUTPUT_DIR", "  "),
+        ]);
         assert!(warnings.is_empty());
         assert_eq!(options, ReportOptions::default());
         assert!(!from(&[("PROFILE_COMPENSATE", "off")]).0.compensate);
@@ -557,6 +582,51 @@ mod tests {
         assert_eq!(options.output_path(created, 7), PathBuf::from("/tmp/runs/profile-20261121T171900Z-7.json"));
         options.output = Some(PathBuf::from("p.json"));
         assert_eq!(options.output_path(created, 7), PathBuf::from("p.json"));
+    }
+
+    #[test]
+    fn an_output_naming_a_directory_gets_the_default_name_inside_it() {
+        let created = UNIX_EPOCH + Duration::from_secs(1_795_281_540);
+        let existing = std::env::temp_dir();
+        for (output, expected) in [
+            ("out/", PathBuf::from("out/profile-20261121T171900Z-7.json")),
+            (".", PathBuf::from("./profile-20261121T171900Z-7.json")),
+            ("/", PathBuf::from("/profile-20261121T171900Z-7.json")),
+            ("runs/..", PathBuf::from("runs/../profile-20261121T171900Z-7.json")),
+            (existing.to_str().unwrap(), existing.join("profile-20261121T171900Z-7.json")),
+        ] {
+            let options = ReportOptions { output: Some(PathBuf::from(output)), ..ReportOptions::default() };
+            assert_eq!(options.output_path(created, 7), expected, "{output:?}");
+        }
+    }
+
+    #[test]
+    fn a_default_name_already_taken_gets_a_number() {
+        let dir = std::env::temp_dir().join(format!("profiler-options-taken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let created = UNIX_EPOCH + Duration::from_secs(1_795_281_540);
+        let options = ReportOptions { output_dir: dir.clone(), ..ReportOptions::default() };
+        let mut written = Vec::new();
+        for _ in 0..3 {
+            let path = options.output_path(created, 7);
+            std::fs::write(&path, "{}").unwrap();
+            written.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        assert_eq!(
+            written,
+            [
+                "profile-20261121T171900Z-7.json",
+                "profile-20261121T171900Z-7-2.json",
+                "profile-20261121T171900Z-7-3.json"
+            ]
+        );
+        // A file path is used as given, even when it exists.
+        let file = dir.join("given.json");
+        std::fs::write(&file, "{}").unwrap();
+        let given = ReportOptions { output: Some(file.clone()), ..ReportOptions::default() };
+        assert_eq!(given.output_path(created, 7), file);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
