@@ -7,8 +7,9 @@
 //!       | `name` `=` STRING `,`?
 //! ```
 //!
-//! `STRING` is a non-empty string literal without a suffix (raw strings are fine). Every other
-//! input is rejected with an error spanning the offending token.
+//! `STRING` is a string literal without a suffix (raw strings are fine), neither empty nor
+//! blank, without control characters. Every other input is rejected with an error spanning
+//! the offending token.
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
@@ -85,8 +86,20 @@ fn parse_name_value(input: ParseStream<'_>, key: &Ident) -> Result<LitStr> {
     if !lit.suffix().is_empty() {
         return Err(Error::new(lit.span(), "unexpected suffix on the string literal for `name`"));
     }
-    if lit.value().is_empty() {
+    let name = lit.value();
+    if name.is_empty() {
         return Err(Error::new(lit.span(), "stage name must not be empty"));
+    }
+    if name.trim().is_empty() {
+        return Err(Error::new(lit.span(), "stage name must not be blank"));
+    }
+    // Names go into one-line formats (the text table, folded stacks) and terminals.
+    if let Some(control) = name.chars().find(|c| c.is_control()) {
+        let code = u32::from(control);
+        return Err(Error::new(
+            lit.span(),
+            format!("stage name must not contain control characters (found U+{code:04X})"),
+        ));
     }
     Ok(lit)
 }
@@ -122,6 +135,9 @@ mod tests {
         assert_eq!(error(quote!(name = foo::bar)), "expected a string literal for `name`");
         assert_eq!(error(quote!(name = "a" "b")), "expected a string literal for `name`");
         assert_eq!(error(quote!(name = "")), "stage name must not be empty");
+        assert_eq!(error(quote!(name = "  ")), "stage name must not be blank");
+        assert_eq!(error(quote!(name = "a\nb")), "stage name must not contain control characters (found U+000A)");
+        assert_eq!(error(quote!(name = "a\0b")), "stage name must not contain control characters (found U+0000)");
         assert_eq!(error(quote!(name = "a"x)), "unexpected suffix on the string literal for `name`");
         assert_eq!(error(quote!(name)), "missing value for `name`, expected `name = \"...\"`");
         assert_eq!(error(quote!(name =)), "missing value for `name`, expected `name = \"...\"`");
