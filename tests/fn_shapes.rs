@@ -7,6 +7,7 @@
 //! With the `off` feature the attribute records nothing; `tests/off_switch.rs` covers that.
 #![cfg(not(feature = "off"))]
 
+use std::cell::RefCell;
 use std::fmt::Debug;
 use std::future::Future;
 use std::num::ParseIntError;
@@ -629,6 +630,228 @@ fn async_default_names_are_exact() {
     profiler_core::set_enabled(true);
     assert_eq!(block_on(async_named_exactly()), 7);
     assert_eq!(calls("fn_shapes::async_named_exactly"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments: drop order, `#[cfg]`, names
+
+thread_local! {
+    static DROPS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Logs its name when dropped.
+struct Noisy(&'static str);
+
+impl Drop for Noisy {
+    fn drop(&mut self) {
+        DROPS.with(|drops| drops.borrow_mut().push(self.0));
+    }
+}
+
+/// The names of the `Noisy` values `f` drops, in order.
+fn drops_of(f: impl FnOnce()) -> Vec<&'static str> {
+    DROPS.with(|drops| drops.borrow_mut().clear());
+    f();
+    DROPS.with(RefCell::take)
+}
+
+#[instrument_stage]
+async fn async_arguments(a: Noisy, _b: Noisy, (c, _): (Noisy, Noisy), _: Noisy, mut f: Noisy) -> usize {
+    let _local = Noisy("local");
+    YieldOnce(false).await;
+    f.0 = "f";
+    a.0.len() + c.0.len()
+}
+
+async fn async_arguments_plain(a: Noisy, _b: Noisy, (c, _): (Noisy, Noisy), _: Noisy, mut f: Noisy) -> usize {
+    let _local = Noisy("local");
+    YieldOnce(false).await;
+    f.0 = "f";
+    a.0.len() + c.0.len()
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "dropping the arguments is the point")]
+#[instrument_stage]
+fn sync_arguments(a: Noisy, _b: Noisy, (c, _): (Noisy, Noisy), _: Noisy, mut f: Noisy) -> usize {
+    let _local = Noisy("local");
+    f.0 = "f";
+    a.0.len() + c.0.len()
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "dropping the arguments is the point")]
+fn sync_arguments_plain(a: Noisy, _b: Noisy, (c, _): (Noisy, Noisy), _: Noisy, mut f: Noisy) -> usize {
+    let _local = Noisy("local");
+    f.0 = "f";
+    a.0.len() + c.0.len()
+}
+
+fn noisy_arguments() -> (Noisy, Noisy, (Noisy, Noisy), Noisy, Noisy) {
+    (Noisy("a"), Noisy("b"), (Noisy("c"), Noisy("d")), Noisy("e"), Noisy("f0"))
+}
+
+/// Arguments are dropped when and in the order they are without the attribute, whether the
+/// body uses them or not.
+#[test]
+fn arguments_drop_in_their_original_order() {
+    profiler_core::set_enabled(true);
+    let async_drops = |instrumented: bool| {
+        drops_of(|| {
+            let (a, b, cd, e, f) = noisy_arguments();
+            let length = if instrumented {
+                block_on(async_arguments(a, b, cd, e, f))
+            } else {
+                block_on(async_arguments_plain(a, b, cd, e, f))
+            };
+            assert_eq!(length, 2);
+        })
+    };
+    let plain = async_drops(false);
+    assert_eq!(plain.len(), 7, "{plain:?}");
+    assert_eq!(async_drops(true), plain);
+    let sync_drops = |instrumented: bool| {
+        drops_of(|| {
+            let (a, b, cd, e, f) = noisy_arguments();
+            let length =
+                if instrumented { sync_arguments(a, b, cd, e, f) } else { sync_arguments_plain(a, b, cd, e, f) };
+            assert_eq!(length, 2);
+        })
+    };
+    let plain = sync_drops(false);
+    assert_eq!(plain.len(), 7, "{plain:?}");
+    assert_eq!(sync_drops(true), plain);
+    assert_eq!(calls("fn_shapes::async_arguments"), 1);
+    assert_eq!(calls("fn_shapes::sync_arguments"), 1);
+}
+
+#[instrument_stage]
+async fn async_cfg_arguments(#[cfg(any())] hidden: u32, shown: u32, #[allow(unused_variables)] unused: u32) -> u32 {
+    #[cfg(any())]
+    return hidden;
+    shown
+}
+
+#[instrument_stage]
+fn sync_cfg_arguments(#[cfg(any())] hidden: u32, shown: u32) -> u32 {
+    #[cfg(any())]
+    return hidden;
+    shown
+}
+
+/// Generated names are items or locals of the expansion's own: they neither hide nor clash
+/// with the user's.
+const __PROFILER_CALLSITE: u32 = 7;
+
+#[instrument_stage]
+async fn async_sees_the_users_constant() -> u32 {
+    __PROFILER_CALLSITE
+}
+
+#[instrument_stage]
+fn sync_sees_the_users_constant() -> u32 {
+    __PROFILER_CALLSITE
+}
+
+#[test]
+fn cfg_arguments_and_the_users_own_names() {
+    profiler_core::set_enabled(true);
+    assert_eq!(block_on(async_cfg_arguments(1, 2)), 1);
+    assert_eq!(sync_cfg_arguments(3), 3);
+    assert_eq!(block_on(async_sees_the_users_constant()), 7);
+    assert_eq!(sync_sees_the_users_constant(), 7);
+    assert_eq!(calls("fn_shapes::async_cfg_arguments"), 1);
+    assert_eq!(calls("fn_shapes::async_sees_the_users_constant"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions written by `macro_rules!`
+
+/// The body as a `block` fragment and the return type as a `ty` fragment: both reach the
+/// attribute wrapped in invisible groups.
+macro_rules! fns_from_fragments {
+    ($sync:ident, $async_fn:ident, $never:ident, $ret:ty, $never_ty:ty, $body:block) => {
+        #[instrument_stage]
+        fn $sync() -> $ret $body
+
+        #[instrument_stage]
+        async fn $async_fn() -> $ret $body
+
+        #[instrument_stage]
+        async fn $never() -> $never_ty {
+            panic!("never returns")
+        }
+    };
+}
+
+fns_from_fragments!(block_body, async_block_body, async_never_fragment, u32, !, { 40 + 2 });
+
+/// Expands to a type with `impl Trait`.
+macro_rules! debug_type {
+    () => { impl Debug };
+}
+
+#[instrument_stage]
+async fn async_returns_a_macro_type() -> debug_type!() {
+    5
+}
+
+#[test]
+fn functions_from_macro_fragments() {
+    profiler_core::set_enabled(true);
+    assert_eq!(block_body(), 42);
+    assert_eq!(block_on(async_block_body()), 42);
+    assert_eq!(format!("{:?}", block_on(async_returns_a_macro_type())), "5");
+    let panicked = panic::catch_unwind(|| block_on(async_never_fragment()));
+    assert!(panicked.is_err());
+    assert_eq!(calls("fn_shapes::block_body"), 1);
+    assert_eq!(calls("fn_shapes::async_block_body"), 1);
+    assert_eq!(calls("fn_shapes::async_returns_a_macro_type"), 1);
+    // An `async fn` call is recorded at completion, which a panicking future never reaches.
+    assert_eq!(calls("fn_shapes::async_never_fragment"), 0);
+}
+
+/// A crate may forbid the lints a macro would most like to allow: the expansion allows none.
+mod forbidden_lints {
+    #![forbid(
+        unused_braces,
+        unreachable_code,
+        unknown_lints,
+        unused_variables,
+        unused_mut,
+        clippy::needless_return,
+        clippy::empty_loop,
+        clippy::diverging_sub_expression,
+        clippy::let_unit_value,
+        clippy::unreachable
+    )]
+
+    use profiler_macros::instrument_stage;
+
+    #[rustfmt::skip]
+    #[instrument_stage]
+    pub(super) fn one_line(x: u8) -> u8 { x + 1 }
+
+    #[rustfmt::skip]
+    #[instrument_stage]
+    pub(super) async fn async_one_line(x: u8) -> u8 { x + 1 }
+
+    #[instrument_stage]
+    pub(super) async fn async_unit() {}
+
+    #[instrument_stage]
+    pub(super) async fn async_result(text: &str) -> Result<u8, std::num::ParseIntError> {
+        let value = text.parse::<u8>()?;
+        Ok(value)
+    }
+}
+
+#[test]
+fn forbidden_lints_stay_forbidden() {
+    profiler_core::set_enabled(true);
+    assert_eq!(forbidden_lints::one_line(1), 2);
+    assert_eq!(block_on(forbidden_lints::async_one_line(1)), 2);
+    block_on(forbidden_lints::async_unit());
+    assert_eq!(block_on(forbidden_lints::async_result("7")), Ok(7));
+    assert_eq!(calls("fn_shapes::forbidden_lints::async_result"), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -167,4 +167,14 @@ pub mod __private {
     pub fn instrument_future<F: core::future::Future>(callsite: &'static Callsite, future: F) -> InstrumentedFuture<F> {
         InstrumentedFuture::new(callsite, future)
     }
+
+    /// A value of any type, for code that never runs: the `if false { return
+    /// output_of::<R>(); }` an `async fn`'s instrumented body starts with fixes the output type
+    /// of its `async` block to the declared return type, so that `return` and `?` in the body
+    /// infer and coerce as in the original. A call rather than `loop {}`, which would set off
+    /// `unreachable_code`.
+    #[must_use]
+    pub fn output_of<T>() -> T {
+        unreachable!("only named in code that never runs")
+    }
 }

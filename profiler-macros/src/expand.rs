@@ -5,7 +5,8 @@
 //! (attributes, signature, body) are re-emitted as written, with their own spans.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens as _, quote, quote_spanned};
+use syn::{FnArg, Pat, PatIdent, PatType};
 
 use crate::args::Args;
 use crate::item::{self, StageFn};
@@ -99,30 +100,29 @@ fn callsite(args: &Args, site: &Ident) -> TokenStream {
 ///         <callsite>
 ///         ::profiler_core::__private::enter(&__PROFILER_CALLSITE)
 ///     };
-///     #[allow(unused_braces)] // only when `stmts` is a lone expression
-///     {
-///         stmts
-///     }
+///     stmts
 /// }
 /// ```
 ///
-/// The guard records the call when dropped: after the body's value is computed and its locals
-/// are dropped, on every `return` and `?`, and while unwinding.
+/// The statements stay in the function's own block, so their scopes, temporaries and drop
+/// order are the original's, one local earlier. The guard records the call when dropped: after
+/// the body's value is computed and its locals are dropped, on every `return` and `?`, and
+/// while unwinding.
 fn expand_sync(args: &Args, func: &StageFn) -> TokenStream {
     let span = Span::mixed_site();
     let site = Ident::new("__PROFILER_CALLSITE", span);
     let guard = Ident::new("__profiler_guard", span);
     let callsite = callsite(args, &site);
     let StageFn { head, inner_attrs, body, .. } = func;
-    let allow = allow_unused_braces(body);
+    let (items, stmts) = func.split_leading_items();
     let statements = quote_spanned! {span=>
         #inner_attrs
+        #items
         let #guard = {
             #callsite
             ::profiler_core::__private::enter(&#site)
         };
-        #allow
-        #body
+        #stmts
     };
     let body = braced(statements, body.span());
     quote!(#head #body)
@@ -134,7 +134,7 @@ fn expand_sync(args: &Args, func: &StageFn) -> TokenStream {
 /// Input:
 ///
 /// ```text
-/// #[attrs] vis async fn f(args) -> R {
+/// #[attrs] vis async fn f(self, a: A, (b, c): B, _: C) -> R {
 ///     #![inner]
 ///     stmts
 /// }
@@ -143,85 +143,120 @@ fn expand_sync(args: &Args, func: &StageFn) -> TokenStream {
 /// Output:
 ///
 /// ```text
-/// #[attrs] vis async fn f(args) -> R {
+/// #[attrs] vis async fn f(self, a: A, __profiler_arg1: B, __profiler_arg2: C) -> R {
 ///     #![inner]
-///     <callsite>
-///     ::profiler_core::__private::instrument_future(&__PROFILER_CALLSITE, async move {
-///         let _ = (&self, &arg, ...); // the arguments `stmts` mentions
-///         #[allow(unreachable_code, ...)]
-///         if false {
-///             let __profiler_fake_return: R = loop {};
-///             return __profiler_fake_return;
-///         }
-///         #[allow(unused_braces)] // only when `stmts` is a lone expression
-///         {
+///     ::profiler_core::__private::instrument_future(
+///         { <callsite> &__PROFILER_CALLSITE },
+///         async move {
+///             if false {
+///                 return ::profiler_core::__private::output_of::<R>();
+///             }
+///             let a = a;
+///             let __profiler_arg1 = __profiler_arg1;
+///             let (b, c) = __profiler_arg1;
+///             let __profiler_arg2 = __profiler_arg2;
+///             let _ = &self; // when `stmts` mention `self`
 ///             stmts
-///         }
-///     })
+///         },
+///     )
 ///     .await
 /// }
 /// ```
 ///
-/// The `if false` block (tracing's trick) fixes the output type of the `async` block to `R`,
-/// so `return` and `?` in `stmts` infer exactly as in the original body. It is left out when
-/// `R` mentions `impl Trait` (not allowed in a `let`) or is `!`.
+/// This is how the compiler itself lowers an `async fn`: each argument is moved into the body
+/// and bound there, in order, so the arguments drop after the body's locals in reverse order,
+/// as they would without the attribute; an argument the body does not use is still reported
+/// as unused, and `mut` is still checked, at the user's own tokens. A parameter's `#[cfg]` and
+/// lint attributes go on its `let` (only `cfg` and `cfg_attr` stay on the parameter, which is
+/// always used now). A pattern parameter gets a generated name (shown as such by rustdoc);
+/// a plain name stays, without `mut`.
 ///
-/// `async move` takes the arguments the body mentions, including `self`; the `let _` borrows
-/// each whole so the block captures it whole rather than only the fields the body uses (see
-/// [`StageFn::mentioned_bindings`]). The outer future owns the other arguments, as before.
+/// `self` cannot be rebound: the block captures it when the body mentions it, whole (the
+/// `let _ = &self`) rather than only the fields the body uses, and drops it last, as the
+/// original does with its first argument.
+///
+/// The `if false` statement fixes the output type of the `async` block to `R`, so `return`
+/// and `?` in `stmts` infer and coerce exactly as in the original body. It is left out when
+/// `R` cannot be named as a generic argument ([`StageFn::nameable_output`]).
+///
+/// The call site is declared inside a block: a `static` is an item, which `Span::mixed_site`
+/// would not hide from `stmts` in the same scope.
 fn expand_async(args: &Args, func: &StageFn) -> TokenStream {
     let span = Span::mixed_site();
     let site = Ident::new("__PROFILER_CALLSITE", span);
     let callsite = callsite(args, &site);
     let StageFn { head, inner_attrs, body, .. } = func;
+    let (head, bindings) = bind_arguments_in_body(head, func);
     let fake_return = func.nameable_output().map(|output| {
-        let fake = Ident::new("__profiler_fake_return", span);
         quote_spanned! {span=>
-            #[allow(
-                unknown_lints,
-                unreachable_code,
-                clippy::diverging_sub_expression,
-                clippy::empty_loop,
-                clippy::let_unit_value,
-                clippy::let_with_type_underscore,
-                clippy::needless_return,
-                clippy::unreachable
-            )]
             if false {
-                let #fake: #output = loop {};
-                return #fake;
+                return ::profiler_core::__private::output_of::<#output>();
             }
         }
     });
-    let bindings = func.mentioned_bindings();
-    let capture_whole = (!bindings.is_empty()).then(|| quote_spanned!(span=> let _ = (#(&#bindings,)*);));
-    let allow = allow_unused_braces(body);
+    // The receiver's own `self` token: a `self` with a generated span would not resolve.
+    let receiver = func.sig.receiver().filter(|_| func.body_mentions_self()).map(|receiver| receiver.self_token);
+    let capture_self = receiver.map(|self_token| quote_spanned!(span=> let _ = &#self_token;));
+    let (items, stmts) = func.split_leading_items();
     let statements = quote_spanned! {span=>
         #inner_attrs
-        #callsite
-        ::profiler_core::__private::instrument_future(&#site, async move {
-            #capture_whole
-            #fake_return
-            #allow
-            #body
-        })
+        ::profiler_core::__private::instrument_future(
+            {
+                #callsite
+                &#site
+            },
+            async move {
+                #items
+                #fake_return
+                #bindings
+                #capture_self
+                #stmts
+            },
+        )
         .await
     };
     let body = braced(statements, body.span());
     quote!(#head #body)
 }
 
-/// `#[allow(unused_braces)]` for a body that is a lone expression, `None` otherwise.
-///
-/// Nested as the value of the generated block, a one-line body such as `{ x + 1 }` would set
-/// off `unused_braces`, pointing at the user's braces (rustc checks the braces' spans, which
-/// are the user's, and the suggested fix would not compile). The attribute silences that lint
-/// inside such a body only; bodies with statements (a top-level `;`) cannot set it off and get
-/// no attribute, so their own `unused_braces` warnings are kept.
-fn allow_unused_braces(body: &Group) -> Option<TokenStream> {
-    let lone_expression =
-        !body.stream().into_iter().any(|tree| matches!(tree, TokenTree::Punct(p) if p.as_char() == ';'));
-    lone_expression.then(|| quote_spanned!(Span::mixed_site()=> #[allow(unused_braces)]))
+/// The head of an `async fn` with its parameters rewritten for [`expand_async`], and the `let`
+/// statements that move them into the body. A head whose parameter list cannot be found
+/// (never seen) is kept, with no statements: the body then captures what it uses.
+fn bind_arguments_in_body(head: &TokenStream, func: &StageFn) -> (TokenStream, TokenStream) {
+    let mut tokens: Vec<TokenTree> = head.clone().into_iter().collect();
+    let Some(position) = StageFn::params_position(&tokens) else {
+        return (head.clone(), TokenStream::new());
+    };
+    let mut params = Vec::new();
+    let mut bindings = TokenStream::new();
+    for (index, input) in func.sig.inputs.iter().enumerate() {
+        let FnArg::Typed(typed) = input else {
+            params.push(input.to_token_stream());
+            continue;
+        };
+        let PatType { attrs, pat, colon_token, ty } = typed;
+        let kept_attrs = attrs.iter().filter(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"));
+        if let Pat::Ident(PatIdent { by_ref: None, mutability, ident, subpat: None, .. }) = &**pat {
+            params.push(quote!(#(#kept_attrs)* #ident #colon_token #ty));
+            // The value moved is named with the call site's span: it resolves to the parameter
+            // like the user's token, but lints see it as generated (`_arg` would otherwise set
+            // off clippy's `used_underscore_binding` at the user's parameter).
+            let mut parameter = ident.clone();
+            parameter.set_span(Span::call_site());
+            bindings.extend(quote!(#(#attrs)* let #mutability #ident = #parameter;));
+        } else {
+            let name = Ident::new(&format!("__profiler_arg{index}"), Span::mixed_site());
+            params.push(quote!(#(#kept_attrs)* #name #colon_token #ty));
+            bindings.extend(quote!(#(#attrs)* let #name = #name; #(#attrs)* let #pat = #name;));
+        }
+    }
+    if let Some(variadic) = &func.sig.variadic {
+        params.push(variadic.to_token_stream());
+    }
+    let mut group = Group::new(Delimiter::Parenthesis, quote!(#(#params),*));
+    group.set_span(tokens[position].span());
+    tokens[position] = TokenTree::Group(group);
+    (tokens.into_iter().collect(), bindings)
 }
 
 /// `{ statements }` with the span of the user's body braces, so diagnostics about the body as
@@ -293,7 +328,7 @@ mod tests {
         let output = instrument_stage(quote!(), item, Mode::Instrument).to_string();
         let head = quote! { #[inline] pub fn f(x: u8) -> u8 }.to_string();
         assert!(output.starts_with(&format!("{head} {{ # ! [allow (unused)] let __profiler_guard")), "{output}");
-        assert!(output.ends_with("{ x + 1 } }"), "{output}");
+        assert!(output.ends_with("; x + 1 }"), "the statements stay in the function's block: {output}");
         assert!(output.contains(":: profiler_core :: __private :: enter"), "{output}");
         assert!(output.contains("from_marker :: < __ProfilerMarker >"), "{output}");
         let named = instrument_stage(quote!(name = "add"), quote! { fn f() {} }, Mode::Instrument).to_string();
@@ -303,10 +338,26 @@ mod tests {
     #[test]
     fn async_bodies_get_the_fake_return_unless_unnameable() {
         let output = instrument_stage(quote!(), quote! { async fn f() -> u8 { 1 } }, Mode::Instrument).to_string();
-        assert!(output.contains("let __profiler_fake_return : u8 = loop { }"), "{output}");
+        assert!(output.contains("return :: profiler_core :: __private :: output_of :: < u8 > ()"), "{output}");
         assert!(output.contains("instrument_future"), "{output}");
         let output =
             instrument_stage(quote!(), quote! { async fn f() -> impl Sized { 1 } }, Mode::Instrument).to_string();
-        assert!(!output.contains("__profiler_fake_return"), "{output}");
+        assert!(!output.contains("output_of"), "{output}");
+    }
+
+    #[test]
+    fn async_arguments_are_bound_in_the_body_in_order() {
+        let item = quote! {
+            async fn f(&self, mut a: u8, (b, c): (u8, u8), #[cfg(x)] #[allow(unused)] _: u8) -> u8 { a + b + c }
+        };
+        let output = instrument_stage(quote!(), item, Mode::Instrument).to_string();
+        let head =
+            "async fn f (& self , a : u8 , __profiler_arg2 : (u8 , u8) , # [cfg (x)] __profiler_arg3 : u8) -> u8";
+        assert!(output.starts_with(head), "{output}");
+        let bindings = "let mut a = a ; let __profiler_arg2 = __profiler_arg2 ; let (b , c) = __profiler_arg2 ; \
+             # [cfg (x)] # [allow (unused)] let __profiler_arg3 = __profiler_arg3 ; \
+             # [cfg (x)] # [allow (unused)] let _ = __profiler_arg3 ; a + b + c";
+        assert!(output.contains(bindings), "{output}");
+        assert!(!output.contains("let _ = & self"), "the body does not mention `self`: {output}");
     }
 }

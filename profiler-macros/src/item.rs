@@ -6,10 +6,10 @@
 //! parsed signature is kept alongside for the decisions the expansion makes (`async`, return
 //! type).
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::{Attribute, Error, FnArg, Pat, Result, ReturnType, Signature, Token, Type, Visibility};
+use syn::{Attribute, Error, Result, ReturnType, Signature, Stmt, Token, Visibility};
 
 /// The message every rejection of a non-function starts with.
 const NOT_A_FN: &str = "`#[instrument_stage]` can only be applied to functions";
@@ -32,71 +32,99 @@ impl StageFn {
         self.sig.asyncness.is_some()
     }
 
-    /// The type the body of an `async fn` evaluates to, when it can be named in a `let`
-    /// statement: `()` for no return type; `None` for types containing `impl Trait` (not
-    /// allowed in a `let`) and for `!` (a type only allowed in return position).
+    /// The type the body of an `async fn` evaluates to, when it can be named as a generic
+    /// argument: `()` for no return type; `None` for `!` (unstable as a generic argument), for
+    /// types containing `impl Trait` (not allowed there), and for types containing a macro call,
+    /// which may expand to either.
     pub(crate) fn nameable_output(&self) -> Option<TokenStream> {
         match &self.sig.output {
             ReturnType::Default => Some(quote::quote!(())),
-            ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => None,
             ReturnType::Type(_, ty) => {
                 let tokens = ty.to_token_stream();
-                (!mentions_impl(tokens.clone())).then_some(tokens)
+                let unnameable = mentions(tokens.clone(), &|ident| ident == "impl") || mentions_bang(tokens.clone());
+                (!unnameable).then_some(tokens)
             }
         }
     }
-}
 
-impl StageFn {
-    /// The argument bindings (and `self`) that the body mentions, with the user's spans.
+    /// The body's statements split in two: the items it starts with (nested `fn`s, `use`,
+    /// `const`, ...) and the rest, both as written.
     ///
-    /// The `async move` block an `async fn` body moves into would capture only the fields it
-    /// uses of such a binding (disjoint capture), which changes drop order and sets off
-    /// `unused_assignments` when the body assigns a field before reading it. The expansion
-    /// borrows each of these bindings whole inside the block, so it captures them whole, as
-    /// the original `async fn` does. Bindings the body does not mention are left out, so an
-    /// unused argument is still reported as unused.
-    pub(crate) fn mentioned_bindings(&self) -> Vec<TokenStream> {
-        let mut bindings = Vec::new();
-        for input in &self.sig.inputs {
-            match input {
-                FnArg::Receiver(receiver) => bindings.push(receiver.self_token.to_token_stream()),
-                FnArg::Typed(typed) => collect_bindings(&typed.pat, &mut bindings),
+    /// The expansion puts its own statements between the two: an item after a statement sets
+    /// off clippy's `items_after_statements` at the user's item, and since an item is visible
+    /// in its whole block wherever it stands, moving the generated statements after the items
+    /// changes nothing else. Stops at the first statement `syn` cannot read as an item.
+    pub(crate) fn split_leading_items(&self) -> (TokenStream, TokenStream) {
+        let split = |input: ParseStream<'_>| {
+            let mut items = TokenStream::new();
+            while !input.is_empty() {
+                let fork = input.fork();
+                if !matches!(fork.parse::<Stmt>(), Ok(Stmt::Item(_))) {
+                    break;
+                }
+                let end = fork.cursor();
+                let item = input.step(|cursor| {
+                    let mut rest = *cursor;
+                    let mut tokens = TokenStream::new();
+                    while rest != end {
+                        let Some((tree, next)) = rest.token_tree() else {
+                            return Err(cursor.error("an item ends inside a group"));
+                        };
+                        tokens.extend([tree]);
+                        rest = next;
+                    }
+                    Ok((tokens, rest))
+                });
+                match item {
+                    Ok(item) => items.extend(item),
+                    Err(_) => break,
+                }
+            }
+            Ok((items, input.parse::<TokenStream>()?))
+        };
+        split.parse2(self.body.stream()).unwrap_or_else(|_| (TokenStream::new(), self.body.stream()))
+    }
+
+    /// Whether the body mentions `self`.
+    pub(crate) fn body_mentions_self(&self) -> bool {
+        mentions(self.body.stream(), &|ident| ident == "self")
+    }
+
+    /// The position in `head` of the parenthesised parameter list.
+    ///
+    /// The head is outer attributes (`#` and a bracket group each), then anything up to the
+    /// `fn` keyword (visibility, qualifiers, ABI), the name, optional generics between `<` and
+    /// `>` (where `->` of `Fn() -> T` bounds is not a closing bracket), and the parameters.
+    pub(crate) fn params_position(head: &[TokenTree]) -> Option<usize> {
+        let mut i = 0;
+        while let [TokenTree::Punct(hash), TokenTree::Group(bracket), ..] = &head[i..]
+            && hash.as_char() == '#'
+            && bracket.delimiter() == Delimiter::Bracket
+        {
+            i += 2;
+        }
+        i += head[i..].iter().position(|tree| matches!(tree, TokenTree::Ident(ident) if ident == "fn"))? + 2;
+        if matches!(head.get(i), Some(TokenTree::Punct(p)) if p.as_char() == '<') {
+            let mut depth = 0usize;
+            loop {
+                match head.get(i)? {
+                    TokenTree::Punct(p) if p.as_char() == '<' => depth += 1,
+                    TokenTree::Punct(p) if p.as_char() == '>' && !follows_joint_minus(&head[..i]) => depth -= 1,
+                    _ => {}
+                }
+                i += 1;
+                if depth == 0 {
+                    break;
+                }
             }
         }
-        let body = self.body.stream();
-        bindings.retain(|binding| {
-            let name = binding.to_string();
-            mentions(body.clone(), &|ident| *ident == name)
-        });
-        bindings
+        matches!(head.get(i), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis).then_some(i)
     }
 }
 
-/// The identifiers a pattern binds, in order.
-fn collect_bindings(pat: &Pat, out: &mut Vec<TokenStream>) {
-    match pat {
-        Pat::Ident(ident) => {
-            out.push(ident.ident.to_token_stream());
-            if let Some((_, sub)) = &ident.subpat {
-                collect_bindings(sub, out);
-            }
-        }
-        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|pat| collect_bindings(pat, out)),
-        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|pat| collect_bindings(pat, out)),
-        Pat::Slice(slice) => slice.elems.iter().for_each(|pat| collect_bindings(pat, out)),
-        Pat::Struct(pat) => pat.fields.iter().for_each(|field| collect_bindings(&field.pat, out)),
-        Pat::Reference(reference) => collect_bindings(&reference.pat, out),
-        Pat::Paren(paren) => collect_bindings(&paren.pat, out),
-        Pat::Type(typed) => collect_bindings(&typed.pat, out),
-        // Every alternative binds the same names.
-        Pat::Or(or) => {
-            if let Some(first) = or.cases.first() {
-                collect_bindings(first, out);
-            }
-        }
-        _ => {}
-    }
+/// Whether the token before the end of `before` is a `-` joined to the next one (`->`).
+fn follows_joint_minus(before: &[TokenTree]) -> bool {
+    matches!(before.last(), Some(TokenTree::Punct(p)) if p.as_char() == '-' && p.spacing() == Spacing::Joint)
 }
 
 /// Parses the item and checks that it is a function the attribute supports.
@@ -111,7 +139,7 @@ pub(crate) fn parse(item: TokenStream) -> Result<StageFn> {
     // `classify` saw a brace-delimited body last, so the split below cannot fail; report an
     // error rather than panic should that ever change.
     let mut head: Vec<TokenTree> = item.into_iter().collect();
-    let Some(TokenTree::Group(body)) = head.pop() else {
+    let Some(body) = head.pop().as_ref().and_then(braced_body) else {
         return Err(Error::new(Span::call_site(), NOT_A_FN));
     };
     let (inner_attrs, body) = split_inner_attrs(&body);
@@ -143,9 +171,26 @@ fn classify(input: ParseStream<'_>) -> Result<Signature> {
         ));
     }
     let body: TokenTree = input.parse()?;
-    match body {
-        TokenTree::Group(group) if group.delimiter() == Delimiter::Brace && input.is_empty() => Ok(sig),
-        other => Err(Error::new(other.span(), NOT_A_FN)),
+    match braced_body(&body) {
+        Some(_) if input.is_empty() => Ok(sig),
+        _ => Err(Error::new(body.span(), NOT_A_FN)),
+    }
+}
+
+/// The body `{ ... }`, also when it comes in the invisible group of a `macro_rules!` `$b:block`
+/// fragment.
+fn braced_body(tree: &TokenTree) -> Option<Group> {
+    let TokenTree::Group(group) = tree else { return None };
+    match group.delimiter() {
+        Delimiter::Brace => Some(group.clone()),
+        Delimiter::None => {
+            let mut inner = group.stream().into_iter();
+            match (inner.next(), inner.next()) {
+                (Some(only), None) => braced_body(&only),
+                _ => None,
+            }
+        }
+        Delimiter::Parenthesis | Delimiter::Bracket => None,
     }
 }
 
@@ -185,9 +230,14 @@ fn split_inner_attrs(body: &Group) -> (TokenStream, Group) {
     (tokens[..end].iter().cloned().collect(), rest)
 }
 
-/// Whether a type mentions `impl Trait` anywhere, including inside groups.
-fn mentions_impl(tokens: TokenStream) -> bool {
-    mentions(tokens, &|ident| ident == "impl")
+/// Whether `tokens` hold a `!` anywhere, including inside groups: in a type, the never type or
+/// a macro call.
+fn mentions_bang(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Punct(punct) => punct.as_char() == '!',
+        TokenTree::Group(group) => mentions_bang(group.stream()),
+        TokenTree::Ident(_) | TokenTree::Literal(_) => false,
+    })
 }
 
 /// Whether an identifier matching `is_match` occurs in `tokens`, including inside groups.
@@ -234,18 +284,57 @@ mod tests {
         assert_eq!(output(quote! { async fn f() -> Result<u8, E> {} }), Some(quote!(Result<u8, E>).to_string()));
         assert_eq!(output(quote! { async fn f() -> Box<impl Sized> {} }), None);
         assert_eq!(output(quote! { async fn f() -> ! {} }), None);
+        assert_eq!(output(quote! { async fn f() -> Vec<ty!()> {} }), None);
+        let never = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!(!));
+        assert_eq!(output(quote! { async fn f() -> #never {} }), None, "`$t:ty` holding `!`");
     }
 
     #[test]
-    fn finds_the_bindings_the_body_mentions() {
-        let func = parse(quote! {
-            async fn f(self, (a, b): (u8, u8), Point { x, y: why }: Point, _unused: u8, [c, ..]: [u8; 2]) {
-                a + x + why + c + { self }
-            }
-        })
-        .unwrap();
-        let names: Vec<String> = func.mentioned_bindings().iter().map(ToString::to_string).collect();
-        assert_eq!(names, ["self", "a", "x", "why", "c"]);
+    fn finds_the_parameters_in_the_head() {
+        let position = |tokens: proc_macro2::TokenStream| {
+            let head: Vec<_> = parse(tokens).unwrap().head.into_iter().collect();
+            super::StageFn::params_position(&head).map(|i| head[i].to_string())
+        };
+        let params = Some(quote!((x: u8)).to_string());
+        assert_eq!(position(quote! { fn f(x: u8) {} }), params);
+        assert_eq!(position(quote! { #[a(b)] pub(crate) async unsafe extern "C" fn f(x: u8) {} }), params);
+        assert_eq!(
+            position(quote! { fn f<F: Fn(u8) -> u8, const N: usize>(x: u8) -> u8 where F: Fn() -> () {} }),
+            params
+        );
+        assert_eq!(position(quote! { fn f<'a, T: Iterator<Item = Vec<u8>>>(x: u8) {} }), params);
+    }
+
+    #[test]
+    fn splits_the_leading_items_from_the_statements() {
+        let split = |tokens| {
+            let (items, rest) = parse(tokens).unwrap().split_leading_items();
+            (items.to_string(), rest.to_string())
+        };
+        let (items, rest) =
+            split(quote! { fn f() { use std::fmt::Write; #[inline] fn g() {} let x = 1; fn h() {} x } });
+        assert_eq!(items, quote! { use std::fmt::Write; #[inline] fn g() {} }.to_string());
+        assert_eq!(rest, quote! { let x = 1; fn h() {} x }.to_string());
+        assert_eq!(split(quote! { fn f() { 1 } }), (String::new(), quote!(1).to_string()));
+        assert_eq!(split(quote! { fn f() {} }), (String::new(), String::new()));
+        let (items, rest) = split(quote! { fn f() { struct S; } });
+        assert_eq!(
+            (items, rest),
+            (
+                quote!(
+                    struct S;
+                )
+                .to_string(),
+                String::new()
+            )
+        );
+    }
+
+    #[test]
+    fn accepts_a_body_in_an_invisible_group() {
+        let body = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!({ 1 }));
+        let func = parse(quote! { fn f() -> u8 #body }).unwrap();
+        assert_eq!(func.body.to_string(), quote!({ 1 }).to_string());
     }
 
     #[test]

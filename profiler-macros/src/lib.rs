@@ -44,7 +44,7 @@ use proc_macro::TokenStream;
 /// # assert!(snapshot.stages.iter().any(|s| s.name.ends_with("::parse") && s.calls == 1));
 /// ```
 ///
-/// With `name = "..."` (a non-empty string literal) the stage takes that name; functions given
+/// With `name = "..."` (a string literal, not blank, without control characters) the stage takes that name; functions given
 /// the same name share one stage:
 ///
 /// ```
@@ -109,44 +109,54 @@ use proc_macro::TokenStream;
 /// ```text
 /// #[attrs] vis fn parse(args) -> R {
 ///     #![inner attrs]
+///     <the items the body starts with, if any>
 ///     let __profiler_guard = {
 ///         struct __ProfilerMarker;
 ///         static __PROFILER_CALLSITE: ::profiler_core::__private::Callsite =
 ///             ::profiler_core::__private::Callsite::from_marker::<__ProfilerMarker>();
 ///         ::profiler_core::__private::enter(&__PROFILER_CALLSITE)
 ///     };
-///     { original body }
+///     <the rest of the body's statements>
 /// }
 /// ```
 ///
 /// With `name = "parse"`, the marker is left out and the call site is
 /// `::profiler_core::__private::Callsite::named("parse")`. The guard records the call when it
-/// is dropped, after the body's locals, on every `return` and `?`, and while unwinding.
+/// is dropped, after the body's locals, on every `return` and `?`, and while unwinding. The
+/// body's statements stay in the function's own block, so scopes, temporaries and drop order
+/// are the original's.
 ///
-/// An `async fn` keeps its signature; its body becomes:
+/// An `async fn` is lowered the way the compiler lowers it, with the body in an instrumented
+/// `async` block:
 ///
 /// ```text
-/// {
+/// #[attrs] vis async fn fetch(&self, url: Url, (a, b): (u8, u8)) -> R {
 ///     #![inner attrs]
-///     <the marker and the call site, as above>
-///     ::profiler_core::__private::instrument_future(&__PROFILER_CALLSITE, async move {
-///         #[allow(unreachable_code, ...)]
+///     ::profiler_core::__private::instrument_future({ <the call site, as above> }, async move {
+///         <the items the body starts with, if any>
 ///         if false {
-///             let __profiler_fake_return: R = loop {};
-///             return __profiler_fake_return;
+///             return ::profiler_core::__private::output_of::<R>();
 ///         }
-///         { original body }
+///         let url = url;
+///         let __profiler_arg2 = __profiler_arg2;
+///         let (a, b) = __profiler_arg2;
+///         <the rest of the body's statements>
 ///     })
 ///     .await
 /// }
 /// ```
 ///
+/// Each argument is moved into the block and bound there, so arguments drop when and in the
+/// order they would without the attribute, and unused arguments and needless `mut` are still
+/// reported at the user's tokens. A pattern argument gets a generated name in the signature
+/// (`__profiler_arg2` above; rustdoc shows it); `mut` moves from the signature to the `let`.
 /// The `if false` statement only fixes the output type of the `async` block to the declared
-/// return type `R`, so `?` and `return` infer as before; it is left out when `R` mentions
-/// `impl Trait` or is `!`.
+/// return type `R`, so `?` and `return` infer and coerce as before; it is left out when `R`
+/// mentions `impl Trait`, `!` or a macro.
 ///
-/// The generated names are hygienic (`Span::mixed_site()`): the body cannot see them, and they
-/// cannot clash with the user's names.
+/// The expansion allows no lint, so a crate may `forbid` any. The generated names are
+/// hygienic (`Span::mixed_site()`, and items inside blocks): the body cannot see them, and
+/// they cannot clash with the user's names.
 ///
 /// # Feature `off`
 ///
