@@ -12,6 +12,7 @@
 //! the offending token.
 
 use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
 use syn::{Error, Ident, Lit, LitStr, Result, Token};
@@ -81,6 +82,13 @@ fn parse_name_value(input: ParseStream<'_>, key: &Ident) -> Result<LitStr> {
     }
     // A lone literal, possibly wrapped in the invisible group of a `macro_rules!` fragment.
     let Ok(lit) = syn::parse2::<LitStr>(value.clone()) else {
+        let mut trees = value.clone().into_iter();
+        if let (Some(first), Some(_)) = (trees.next(), trees.clone().next())
+            && syn::parse2::<LitStr>(first.into_token_stream()).is_ok()
+        {
+            let rest: TokenStream = trees.collect();
+            return Err(Error::new_spanned(rest, "unexpected tokens after the stage name, expected `,` or the end"));
+        }
         return Err(Error::new_spanned(value, "expected a string literal for `name`"));
     };
     if !lit.suffix().is_empty() {
@@ -133,7 +141,8 @@ mod tests {
         assert_eq!(error(quote!(name = "a", name = "b")), "duplicate `name` argument");
         assert_eq!(error(quote!(name = 3)), "expected a string literal for `name`");
         assert_eq!(error(quote!(name = foo::bar)), "expected a string literal for `name`");
-        assert_eq!(error(quote!(name = "a" "b")), "expected a string literal for `name`");
+        assert_eq!(error(quote!(name = "a" "b")), "unexpected tokens after the stage name, expected `,` or the end");
+        assert_eq!(error(quote!(name = "a" junk)), "unexpected tokens after the stage name, expected `,` or the end");
         assert_eq!(error(quote!(name = "")), "stage name must not be empty");
         assert_eq!(error(quote!(name = "  ")), "stage name must not be blank");
         assert_eq!(error(quote!(name = "a\nb")), "stage name must not contain control characters (found U+000A)");

@@ -167,7 +167,7 @@ fn classify(input: ParseStream<'_>) -> Result<Signature> {
     if input.peek(Token![;]) {
         return Err(Error::new(
             sig.fn_token.span,
-            format!("{NOT_A_FN} that have a body, put it on the implementations of this method instead"),
+            format!("{NOT_A_FN} that have a body (for a trait method: put it on its implementations)"),
         ));
     }
     let body: TokenTree = input.parse()?;
@@ -364,7 +364,7 @@ mod tests {
         assert_eq!(error(quote! { impl S {} }), format!("{not_a_fn}, put it on the methods inside the `impl` block"));
         assert_eq!(
             error(quote! { fn f(&self); }),
-            format!("{not_a_fn} that have a body, put it on the implementations of this method instead")
+            format!("{not_a_fn} that have a body (for a trait method: put it on its implementations)")
         );
         assert_eq!(error(quote! { pub const fn f() {} }), "`#[instrument_stage]` cannot be applied to `const fn`");
         assert_eq!(error(quote! { #[instrument_stage] fn f() {} }), "duplicate `#[instrument_stage]` attribute");
