@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use profiler_core::{Snapshot, StageSnapshot};
 
 use crate::stats::share;
-use crate::units::{ellipsize, format_change, format_ns, format_ns_f, format_percent, wrap};
+use crate::units::{ellipsize, format_change, format_ns, format_ns_f, format_percent, printable, wrap};
 
 /// What classifies a stage as a regression or an improvement.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -264,7 +264,7 @@ fn format_optional_change(change: Option<f64>) -> String {
 
 /// The first lines: the files, the profiled and wall times, and a note when the clocks differ.
 fn render_header(out: &mut String, comparison: &Comparison, base: &str, new: &str) {
-    let _ = writeln!(out, "compare: {base} → {new}");
+    let _ = writeln!(out, "compare: {} → {}", printable(base), printable(new));
     let _ = writeln!(
         out,
         "profiled time {} → {} ({}), wall {} → {} ({})",
@@ -275,7 +275,7 @@ fn render_header(out: &mut String, comparison: &Comparison, base: &str, new: &st
         format_ns(comparison.new_wall_ns),
         format_optional_change(change(comparison.base_wall_ns as f64, comparison.new_wall_ns as f64)),
     );
-    let (base_clock, new_clock) = &comparison.clocks;
+    let (base_clock, new_clock) = (printable(&comparison.clocks.0), printable(&comparison.clocks.1));
     if base_clock != new_clock {
         let _ = writeln!(
             out,
@@ -327,7 +327,7 @@ pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> Stri
     if !comparison.unchanged.is_empty() {
         let names: Vec<&str> = comparison.unchanged.iter().map(|c| c.name.as_str()).collect();
         out.push('\n');
-        for line in wrap("unchanged: ", "  ", &names.join(", "), 100) {
+        for line in wrap("unchanged: ", "  ", &printable(&names.join(", ")), 100) {
             let _ = writeln!(out, "{line}");
         }
     }
@@ -359,7 +359,7 @@ pub fn render_comparison(comparison: &Comparison, base: &str, new: &str) -> Stri
     if let Some(limit) = options.fail_above {
         let failures: Vec<String> = comparison
             .failures()
-            .map(|c| format!("{} ({})", c.name, format_optional_change(c.change(options.metric))))
+            .map(|c| format!("{} ({})", printable(&c.name), format_optional_change(c.change(options.metric))))
             .collect();
         if failures.is_empty() {
             let _ =
@@ -421,6 +421,38 @@ mod tests {
         let back = compare(&new, &base, &options);
         assert_eq!(back.improvements.len(), 1);
         assert!(!back.failed());
+    }
+
+    #[test]
+    fn control_characters_from_the_files_are_escaped() {
+        // Every string from a file: the text shows it as if it held the escapes themselves.
+        let render_with = |suffix: &str| {
+            let with_suffix = |mut snapshot: Snapshot, clock: &str| {
+                for stage in &mut snapshot.stages {
+                    stage.name.push_str(suffix);
+                }
+                snapshot.clock = format!("{clock}{suffix}");
+                snapshot
+            };
+            let base = with_suffix(full_snapshot(), "tsc");
+            let mut new = with_suffix(slower_render(2), "cntvct");
+            new.stages[4].name = format!("tiny2{suffix}"); // one new stage, one vanished
+            let options = CompareOptions { fail_above: Some(0.5), ..CompareOptions::default() };
+            render_comparison(&compare(&base, &new, &options), &format!("a{suffix}.json"), "b.json")
+        };
+        let text = render_with("\n\t\x1b[2J");
+        assert_eq!(text, render_with("\\n\\t\\u{1b}[2J"));
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+        for expected in [
+            "compare: a\\n\\t\\u{1b}[2J.json → b.json",
+            "(tsc\\n\\t\\u{1b}[2J → cntvct\\n\\t\\u{1b}[2J)",
+            "\nrender\\n\\t\\u{1b}[2J ",
+            "unchanged: app::net::fetch\\n\\t\\u{1b}[2J, ",
+            ": render\\n\\t\\u{1b}[2J (+100.0%)",
+            "\ntiny2\\n\\t\\u{1b}[2J ",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
     }
 
     #[test]

@@ -105,18 +105,55 @@ pub fn write_profile(profile: &Profile, path: &Path) -> io::Result<()> {
 /// renames it, so `path` never holds half a file; creates missing parent directories. What
 /// [`dump`] writes every file with.
 ///
+/// A symbolic link is followed and the file it names replaced, so the link stays. A path that
+/// names something other than a file or a directory (`/dev/null`, a FIFO, a terminal) is
+/// written to directly: replacing it would swap a device for a plain file.
+///
 /// # Errors
 /// Creating the directories, writing or renaming failed; the temporary file is then removed.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    match fs::metadata(path) {
+        Ok(found) if !found.is_file() && !found.is_dir() => {
+            return fs::OpenOptions::new().write(true).open(path)?.write_all(contents);
+        }
+        Ok(found) if found.is_file() => return replace_file(&fs::canonicalize(path)?, contents),
+        _ => {}
+    }
+    let path = link_target(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_dirs(parent)?;
     }
+    replace_file(&path, contents)
+}
+
+/// Writes `contents` to a temporary file next to `path`, then renames it to `path`.
+fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
     let temporary = temporary_path(path);
     let written = fs::write(&temporary, contents).and_then(|()| fs::rename(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
     }
     written
+}
+
+/// The path a chain of symbolic links ends at, for a link to a file not created yet (a
+/// path that is not a link comes back as it is).
+fn link_target(path: &Path) -> io::Result<PathBuf> {
+    // As many links as Linux follows before giving up with ELOOP.
+    const MAX_LINKS: usize = 40;
+    let mut path = path.to_owned();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(found) if found.file_type().is_symlink() => {
+                let target = fs::read_link(&path)?;
+                // A relative target is relative to the link's directory; `join` keeps an
+                // absolute one as it is.
+                path = path.parent().map_or_else(|| target.clone(), |dir| dir.join(&target));
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other(format!("{}: too many levels of symbolic links", path.display())))
 }
 
 /// Whether to colour what goes to stderr: a terminal, and `NO_COLOR` unset or empty
@@ -328,6 +365,48 @@ mod tests {
         fs::write(&path, "old").unwrap();
         write_json(&synthetic_snapshot(), &path).unwrap();
         assert!(fs::read_to_string(&path).unwrap().starts_with('{'));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_to_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = scratch("fifo");
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo failed");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe").unwrap();
+        // Checked before joining: a replaced FIFO would leave the reader waiting for ever.
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert_eq!(files_in(&dir), ["pipe"], "no temporary file left");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_written_through_and_stays() {
+        let dir = scratch("symlink");
+        fs::create_dir_all(dir.join("real")).unwrap();
+        fs::write(dir.join("real/p.json"), "old").unwrap();
+        // A relative link to an existing file, and a link to a file not created yet.
+        std::os::unix::fs::symlink("real/p.json", dir.join("link.json")).unwrap();
+        std::os::unix::fs::symlink(dir.join("real/new.json"), dir.join("dangling.json")).unwrap();
+        write_atomically(&dir.join("link.json"), b"new").unwrap();
+        write_atomically(&dir.join("dangling.json"), b"created").unwrap();
+        for link in ["link.json", "dangling.json"] {
+            assert!(fs::symlink_metadata(dir.join(link)).unwrap().file_type().is_symlink(), "{link} replaced");
+        }
+        assert_eq!(fs::read_to_string(dir.join("real/p.json")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(dir.join("real/new.json")).unwrap(), "created");
+        assert_eq!(files_in(&dir), ["dangling.json", "link.json", "real"], "no temporary file left");
+        assert_eq!(files_in(&dir.join("real")), ["new.json", "p.json"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,9 +9,9 @@
 //! peak and the last value of the most recent profile. The merged run's wall time is the
 //! longest, its creation time the latest, its threads the sum, and the profiler's cost per call
 //! the mean of the calibrated inputs weighted by their calls. Timed events (tracing) are dropped:
-//! timelines of different processes do not share a clock. Sums saturate at `u64::MAX`, which
-//! only damaged or hand-made profiles reach; [`merge_profiles`] refuses a merge whose histogram
-//! counts would no longer add up within a `u64`, since its file could not be read back.
+//! timelines of different processes do not share a clock. A merge whose counts or sums would
+//! not fit their integers (only damaged or hand-made profiles hold such numbers) is refused
+//! rather than written with wrong, saturated numbers.
 
 use std::collections::HashMap;
 
@@ -23,8 +23,11 @@ use crate::options::ReportOptions;
 
 /// Merges snapshots (see the [module documentation](self)). Merging no snapshot gives an empty
 /// one created at the Unix epoch.
-#[must_use]
-pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
+///
+/// # Errors
+/// A count or a sum does not fit its integer; the message names the stage (or counter, memory
+/// record) and the field: ``stage `render`: the calls add up to more than 18446744073709551615``.
+pub fn merge(snapshots: &[Snapshot]) -> Result<Snapshot, String> {
     let mut stages: Vec<StageSnapshot> = Vec::new();
     let mut stage_index: HashMap<String, usize> = HashMap::new();
     let mut tree: Vec<TreeNode> = Vec::new();
@@ -32,7 +35,8 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
     let mut counters: Vec<CounterSnapshot> = Vec::new();
     let mut memory: Vec<(MemorySnapshot, std::time::SystemTime)> = Vec::new();
     for snapshot in snapshots {
-        let local: Vec<usize> = snapshot.stages.iter().map(|s| add_stage(&mut stages, &mut stage_index, s)).collect();
+        let local: Vec<usize> =
+            snapshot.stages.iter().map(|s| add_stage(&mut stages, &mut stage_index, s)).collect::<Result<_, _>>()?;
         let mut local_nodes: Vec<usize> = Vec::with_capacity(snapshot.tree.len());
         for (i, node) in snapshot.tree.iter().enumerate() {
             let parent = node.parent.filter(|&p| p < i).map(|p| local_nodes[p]);
@@ -42,15 +46,19 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
                 tree.len() - 1
             });
             let into = &mut tree[merged];
-            into.calls = into.calls.saturating_add(node.calls);
-            into.total_ns = into.total_ns.saturating_add(node.total_ns);
-            into.self_ns = into.self_ns.saturating_add(node.self_ns);
-            into.busy_ns = into.busy_ns.saturating_add(node.busy_ns);
+            let name = stages.get(stage).map_or("", |s| s.name.as_str());
+            let what = |field: &str| format!("stage `{name}`: the {field} of one path of the call tree");
+            add(&mut into.calls, node.calls, || what("calls"))?;
+            add(&mut into.total_ns, node.total_ns, || what("`total_ns`"))?;
+            add(&mut into.self_ns, node.self_ns, || what("`self_ns`"))?;
+            add(&mut into.busy_ns, node.busy_ns, || what("`busy_ns`"))?;
             local_nodes.push(merged);
         }
         for counter in &snapshot.counters {
             match counters.iter_mut().find(|c| c.name == counter.name) {
-                Some(into) => into.value = into.value.saturating_add(counter.value),
+                Some(into) => {
+                    add(&mut into.value, counter.value, || format!("counter `{}`: the values", counter.name))?;
+                }
                 None => counters.push(counter.clone()),
             }
         }
@@ -66,8 +74,9 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
                             *latest = snapshot.created_at;
                         }
                     }
-                    into.samples = into.samples.saturating_add(record.samples);
-                    into.sum_bytes = into.sum_bytes.saturating_add(record.sum_bytes);
+                    let what = |field: &str| format!("memory record `{}`: the {field}", record.name);
+                    add(&mut into.samples, record.samples, || what("samples"))?;
+                    add(&mut into.sum_bytes, record.sum_bytes, || what("`sum_bytes`"))?;
                 }
                 None => memory.push((record.clone(), snapshot.created_at)),
             }
@@ -76,10 +85,14 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
     counters.sort_by(|a, b| a.name.cmp(&b.name));
     let mut memory: Vec<MemorySnapshot> = memory.into_iter().map(|(m, _)| m).collect();
     memory.sort_by(|a, b| a.name.cmp(&b.name));
-    Snapshot {
+    let mut threads = 0;
+    for snapshot in snapshots {
+        add(&mut threads, snapshot.threads, || "the threads".to_owned())?;
+    }
+    Ok(Snapshot {
         created_at: snapshots.iter().map(|s| s.created_at).max().unwrap_or(std::time::UNIX_EPOCH),
         wall_ns: snapshots.iter().map(|s| s.wall_ns).max().unwrap_or(0),
-        threads: snapshots.iter().map(|s| s.threads).fold(0, u32::saturating_add),
+        threads,
         stages,
         tree,
         counters,
@@ -93,37 +106,67 @@ pub fn merge(snapshots: &[Snapshot]) -> Snapshot {
         // Timelines of different processes do not share a clock: merged profiles have none.
         events: Vec::new(),
         dropped_events: 0,
-    }
+    })
 }
 
-fn add_stage(stages: &mut Vec<StageSnapshot>, index: &mut HashMap<String, usize>, stage: &StageSnapshot) -> usize {
+fn add_stage(
+    stages: &mut Vec<StageSnapshot>,
+    index: &mut HashMap<String, usize>,
+    stage: &StageSnapshot,
+) -> Result<usize, String> {
     if let Some(&i) = index.get(&stage.name) {
         let into = &mut stages[i];
+        let what = |field: &str| format!("stage `{}`: the {field}", stage.name);
         if stage.calls > 0 {
             into.min_ns = if into.calls == 0 { stage.min_ns } else { into.min_ns.min(stage.min_ns) };
             into.max_ns = into.max_ns.max(stage.max_ns);
         }
-        into.calls = into.calls.saturating_add(stage.calls);
-        into.total_ns = into.total_ns.saturating_add(stage.total_ns);
-        into.self_ns = into.self_ns.saturating_add(stage.self_ns);
-        into.busy_ns = into.busy_ns.saturating_add(stage.busy_ns);
+        add(&mut into.calls, stage.calls, || what("calls"))?;
+        add(&mut into.total_ns, stage.total_ns, || what("`total_ns`"))?;
+        add(&mut into.self_ns, stage.self_ns, || what("`self_ns`"))?;
+        add(&mut into.busy_ns, stage.busy_ns, || what("`busy_ns`"))?;
         into.is_async |= stage.is_async;
-        into.sum_ns = into.sum_ns.saturating_add(stage.sum_ns);
-        into.threads = into.threads.saturating_add(stage.threads);
+        add(&mut into.sum_ns, stage.sum_ns, || what("`sum_ns`"))?;
+        add(&mut into.threads, stage.threads, || what("threads"))?;
         into.histogram.merge(&stage.histogram);
         if into.segments.len() < stage.segments.len() {
             into.segments.resize(stage.segments.len(), profiler_core::Segment::default());
         }
         for (into, segment) in into.segments.iter_mut().zip(&stage.segments) {
-            into.calls = into.calls.saturating_add(segment.calls);
-            into.sum_ns = into.sum_ns.saturating_add(segment.sum_ns);
+            add(&mut into.calls, segment.calls, || what("calls of a segment"))?;
+            add(&mut into.sum_ns, segment.sum_ns, || what("`sum_ns` of a segment"))?;
         }
-        i
+        Ok(i)
     } else {
         stages.push(stage.clone());
         index.insert(stage.name.clone(), stages.len() - 1);
-        stages.len() - 1
+        Ok(stages.len() - 1)
     }
+}
+
+/// The integers merging adds up.
+trait Count: Copy + std::fmt::Display {
+    const MAX: Self;
+    fn checked_sum(self, other: Self) -> Option<Self>;
+}
+
+macro_rules! count {
+    ($($int:ty),*) => {$(
+        impl Count for $int {
+            const MAX: Self = <$int>::MAX;
+            fn checked_sum(self, other: Self) -> Option<Self> {
+                self.checked_add(other)
+            }
+        }
+    )*};
+}
+
+count!(u32, u64, u128);
+
+/// Adds `by` to `into`, or says that `what` (``stage `x`: the calls``) no longer fit.
+fn add<T: Count>(into: &mut T, by: T, what: impl FnOnce() -> String) -> Result<(), String> {
+    *into = into.checked_sum(by).ok_or_else(|| format!("{} add up to more than {}", what(), T::MAX))?;
+    Ok(())
 }
 
 /// The calls-weighted mean of the calibrated inputs' costs; uncalibrated when none is.
@@ -147,12 +190,12 @@ fn merged_overhead(snapshots: &[Snapshot]) -> Overhead {
 /// joined with `+`; its clock theirs when they agree, else `mixed`.
 ///
 /// # Errors
-/// The merged profile would not read back: the calls of one stage add up to more than a
-/// `u64` holds (only damaged or hand-made inputs have such counts). Writing it anyway would
-/// leave a file that no command can open.
+/// A count or a sum does not fit its integer (see [`merge`]), or the merged profile would
+/// not read back. Writing it anyway would leave a file with wrong numbers, or one that no
+/// command can open.
 pub fn merge_profiles(inputs: &[(Profile, Snapshot)], options: &ReportOptions) -> Result<Profile, String> {
     let snapshots: Vec<Snapshot> = inputs.iter().map(|(_, s)| s.clone()).collect();
-    let merged = merge(&snapshots);
+    let merged = merge(&snapshots)?;
     let mut programs: Vec<&str> = Vec::new();
     for (profile, _) in inputs {
         if !programs.contains(&profile.program.as_str()) {
@@ -176,7 +219,7 @@ mod tests {
     #[test]
     fn a_profile_merged_with_itself_doubles_every_count_and_keeps_percentiles() {
         let one = full_snapshot();
-        let two = merge(&[one.clone(), one.clone()]);
+        let two = merge(&[one.clone(), one.clone()]).unwrap();
         assert_eq!(two.stages.len(), one.stages.len());
         assert_eq!(two.tree.len(), one.tree.len());
         for (a, b) in one.stages.iter().zip(&two.stages) {
@@ -210,18 +253,47 @@ mod tests {
     }
 
     #[test]
-    fn counts_near_u64_max_saturate() {
-        let mut one = full_snapshot();
-        one.stages[4].calls = u64::MAX;
-        one.stages[4].histogram = profiler_core::Histogram::from_buckets(vec![(45, u64::MAX)]).unwrap();
-        one.stages[4].segments[0].calls = u64::MAX;
-        one.tree[4].calls = u64::MAX;
-        one.memory[0].samples = u64::MAX;
-        let two = merge(&[one.clone(), one.clone()]);
-        let tiny = &two.stages[4];
-        assert_eq!((tiny.calls, tiny.histogram.count(), tiny.segments[0].calls), (u64::MAX, u64::MAX, u64::MAX));
-        assert_eq!((two.tree[4].calls, two.memory[0].samples), (u64::MAX, u64::MAX));
-        assert_eq!(two.overhead, one.overhead);
+    fn counts_beyond_u64_max_are_refused_not_saturated() {
+        let refused = |change: &dyn Fn(&mut Snapshot)| {
+            let mut one = full_snapshot();
+            change(&mut one);
+            merge(&[one.clone(), one]).unwrap_err()
+        };
+        let max = u64::MAX;
+        assert_eq!(
+            refused(&|s| {
+                s.stages[4].calls = max;
+                s.stages[4].histogram = profiler_core::Histogram::from_buckets(vec![(45, max)]).unwrap();
+            }),
+            format!("stage `tiny`: the calls add up to more than {max}")
+        );
+        assert_eq!(
+            refused(&|s| s.stages[0].total_ns = max),
+            format!("stage `main`: the `total_ns` add up to more than {max}")
+        );
+        assert_eq!(
+            refused(&|s| s.stages[4].segments[0].calls = max),
+            format!("stage `tiny`: the calls of a segment add up to more than {max}")
+        );
+        assert_eq!(
+            refused(&|s| s.tree[4].self_ns = max),
+            format!("stage `tiny`: the `self_ns` of one path of the call tree add up to more than {max}")
+        );
+        assert_eq!(
+            refused(&|s| s.counters[0].value = max),
+            format!("counter `bytes_read`: the values add up to more than {max}")
+        );
+        assert_eq!(
+            refused(&|s| s.memory[0].samples = max),
+            format!("memory record `cache`: the samples add up to more than {max}")
+        );
+        assert_eq!(refused(&|s| s.threads = u32::MAX), format!("the threads add up to more than {}", u32::MAX));
+        // Up to the limit exactly is fine.
+        let mut half = full_snapshot();
+        half.counters[0].value = max / 2 + 1;
+        let mut other = full_snapshot();
+        other.counters[0].value = max / 2;
+        assert_eq!(merge(&[half, other]).unwrap().counters[0].value, max);
     }
 
     #[test]
@@ -239,7 +311,7 @@ mod tests {
         b.memory[0].last_bytes = 42;
         b.memory[0].min_bytes = 7;
         b.overhead = Overhead { per_call_ns: 50.0, in_stage_ns: 20.0 };
-        let m = merge(&[a.clone(), b.clone()]);
+        let m = merge(&[a.clone(), b.clone()]).unwrap();
         let names: Vec<&str> = m.stages.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["main", "app::pipeline::parse_document", "render", "app::net::fetch", "tiny", "extra"]);
         let render = &m.stages[2];
@@ -264,11 +336,11 @@ mod tests {
         let a = full_snapshot();
         let mut b = full_snapshot();
         b.overhead = Overhead::default();
-        assert_eq!(merge(&[a.clone(), b]).overhead, a.overhead);
+        assert_eq!(merge(&[a.clone(), b]).unwrap().overhead, a.overhead);
         let mut c = full_snapshot();
         c.overhead = Overhead::default();
-        assert_eq!(merge(&[c.clone(), c]).overhead, Overhead::default());
-        assert_eq!(merge(&[]).stages.len(), 0);
+        assert_eq!(merge(&[c.clone(), c]).unwrap().overhead, Overhead::default());
+        assert_eq!(merge(&[]).unwrap().stages.len(), 0);
     }
 
     #[test]
@@ -298,10 +370,10 @@ mod tests {
             assert!(profile.to_snapshot().is_ok());
             (profile, snapshot)
         };
-        let error = merge_profiles(&[input(45), input(46)], &test_options()).unwrap_err();
-        assert!(error.starts_with("the merged profile would not read back: "), "{error}");
-        assert!(error.contains("histogram"), "{error}");
-        // The same bucket saturates instead, and reads back.
-        assert!(merge_profiles(&[input(45), input(45)], &test_options()).is_ok());
+        // In different buckets or in the same one: the calls do not fit, whatever the histogram.
+        for buckets in [(45, 46), (45, 45)] {
+            let error = merge_profiles(&[input(buckets.0), input(buckets.1)], &test_options()).unwrap_err();
+            assert_eq!(error, format!("stage `tiny`: the calls add up to more than {}", u64::MAX), "{buckets:?}");
+        }
     }
 }

@@ -110,12 +110,40 @@ pub fn parse_duration_ns(text: &str) -> Result<u64, String> {
     Ok(ns as u64)
 }
 
-/// Shortens `name` to at most `width` characters by replacing its beginning with `…`.
+/// `text` with each control character (newline, tab, NUL, ESC, DEL, the C1 controls: see
+/// [`char::is_control`]) written as in a Rust string literal ([`char::escape_default`]: `\n`,
+/// `\t`, `\u{1b}`, `\u{7f}`), so that a name read from a profile can neither break a line of
+/// a text report nor send escape sequences to the terminal. Other characters are kept.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// Makes `name` [`printable`] and shortens it to at most `width` characters by replacing its
+/// beginning with `…`: every name a text report shows in a column goes through here.
 ///
 /// The end of a path names the function, so that part is kept; when a `::` or `/` boundary
 /// falls in the kept part and at least half of it remains after the boundary, the cut is made
 /// there so no segment is shown in part. Widths count `char`s, not terminal cells.
 pub(crate) fn ellipsize(name: &str, width: usize) -> Cow<'_, str> {
+    match printable(name) {
+        Cow::Borrowed(name) => shorten(name, width),
+        Cow::Owned(name) => Cow::Owned(shorten(&name, width).into_owned()),
+    }
+}
+
+/// [`ellipsize`] of a printable name.
+fn shorten(name: &str, width: usize) -> Cow<'_, str> {
     let len = name.chars().count();
     if len <= width {
         return Cow::Borrowed(name);
@@ -136,30 +164,40 @@ pub(crate) fn ellipsize(name: &str, width: usize) -> Cow<'_, str> {
 
 /// Splits `text` into lines of at most `width` columns (counting `char`s, ANSI escapes
 /// excluded), breaking at spaces; the first line starts with `first`, the others with `rest`.
-/// A word longer than a whole line is cut.
+/// A word longer than a whole line is cut (a word holding an ANSI escape is kept whole).
+///
+/// Widths are counted as the lines grow, so the time is linear in the length of `text`, even
+/// for a megabyte-long name cut into thousands of lines.
 pub(crate) fn wrap(first: &str, rest: &str, text: &str, width: usize) -> Vec<String> {
+    let rest_width = visible_width(rest);
     let mut lines = Vec::new();
     let mut line = first.to_owned();
+    let mut used = visible_width(first);
     let mut empty = true;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let used = visible_width(&line);
-        let needed = visible_width(word) + usize::from(!empty);
-        if !empty && used + needed > width {
+        let mut word = word;
+        let mut word_width = visible_width(word);
+        if !empty && used + 1 + word_width > width {
             lines.push(std::mem::replace(&mut line, rest.to_owned()));
+            used = rest_width;
             empty = true;
         }
         if !empty {
             line.push(' ');
+            used += 1;
         }
-        let mut word = word.to_owned();
-        while visible_width(&line) + visible_width(&word) > width && !word.contains('\x1b') {
-            let room = width.saturating_sub(visible_width(&line)).max(1);
+        let cuttable = !word.contains('\x1b');
+        while cuttable && word_width > 0 && used + word_width > width {
+            let room = width.saturating_sub(used).max(1);
             let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
             line.push_str(&word[..cut]);
             lines.push(std::mem::replace(&mut line, rest.to_owned()));
-            word = word[cut..].to_owned();
+            used = rest_width;
+            word = &word[cut..];
+            word_width -= room.min(word_width);
         }
-        line.push_str(&word);
+        line.push_str(word);
+        used += word_width;
         empty = false;
     }
     lines.push(line);
@@ -279,10 +317,34 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_escaped_as_in_rust_strings() {
+        assert!(matches!(printable("app::parse <é> \\n"), Cow::Borrowed("app::parse <é> \\n")));
+        assert_eq!(printable("a\nb\r\tc\0\x1b[31mred\x7f\u{9b}2J"), "a\\nb\\r\\tc\\u{0}\\u{1b}[31mred\\u{7f}\\u{9b}2J");
+        // The escapes count in the width, so a shortened name still fits its column.
+        assert_eq!(ellipsize("x\ty", 10), "x\\ty");
+        assert_eq!(ellipsize("abc::\x1b", 8), "…\\u{1b}");
+    }
+
+    #[test]
     fn wrapping_breaks_at_spaces_and_cuts_long_words() {
         assert_eq!(wrap("> ", "  ", "aaa bbb ccc", 9), ["> aaa bbb", "  ccc"]);
         assert_eq!(wrap("", "", "", 10), [""]);
         assert_eq!(wrap("", "", "abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(visible_width("\x1b[31mred\x1b[0m"), 3);
+        assert_eq!(wrap("> ", "  ", "ab cdefghijk l", 6), ["> ab", "  cdef", "  ghij", "  k l"]);
+        assert_eq!(wrap("", "", "αβγδε \x1b[1mbold\x1b[0m", 4), ["αβγδ", "ε", "\x1b[1mbold\x1b[0m"]);
+    }
+
+    #[test]
+    fn wrapping_a_huge_word_takes_linear_time() {
+        // Recounting the rest of the word at each cut made this quadratic: minutes in a debug build.
+        let word = "x".repeat(2_000_000);
+        let started = std::time::Instant::now();
+        let lines = wrap("", "  ", &word, 100);
+        let elapsed = started.elapsed();
+        assert_eq!(lines.len(), 1 + (2_000_000 - 100usize).div_ceil(98));
+        assert!(lines.iter().all(|l| l.chars().count() <= 100));
+        assert_eq!(lines.concat().replace(' ', ""), word);
+        assert!(elapsed.as_secs() < 5, "{elapsed:?} to wrap 2 MB");
     }
 }

@@ -11,7 +11,7 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 
 use profiler_core::{Event, Histogram, Snapshot, ThreadEvents};
 use profiler_report::compare::{CompareOptions, compare, render_comparison};
@@ -42,11 +42,19 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn run_paths(command: &str, paths: &[&Path], extra: &[&str]) -> Output {
+    run(&args_of(command, paths, extra).iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn args_of(command: &str, paths: &[&Path], extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = vec![command.to_owned()];
     args.extend(paths.iter().map(|p| p.display().to_string()));
     args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&args)
+    args
+}
+
+/// Runs the binary with its standard output going to `stdout`.
+fn run_with_stdout(args: &[String], stdout: Stdio) -> Output {
+    support::command_for(env!("CARGO_BIN_EXE_profiler-report")).args(args).stdout(stdout).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -222,7 +230,8 @@ fn merge_adds_counts_and_merges_histograms_exactly() {
 #[test]
 fn a_merge_that_would_overflow_the_calls_writes_nothing() {
     let scratch = scratch("merge-overflow");
-    // Two valid files whose `render` calls fill different histogram buckets up to u64::MAX.
+    // Valid files whose `render` calls fill a histogram bucket up to u64::MAX: the same bucket
+    // (whose count would saturate) or different ones.
     let saturated = |factor: u64| {
         let mut snapshot = slower(factor);
         let render = snapshot.stages.iter_mut().find(|s| s.name == "render").unwrap();
@@ -234,15 +243,16 @@ fn a_merge_that_would_overflow_the_calls_writes_nothing() {
     let a = write_snapshot(&scratch, "a.json", &saturated(1));
     let b = write_snapshot(&scratch, "b.json", &saturated(3));
     let out = scratch.path("merged.json");
-    let output = run_paths("merge", &[&a, &b], &["-o", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(output.stdout.is_empty(), "{}", stdout(&output));
-    assert_eq!(
-        stderr(&output),
-        "profiler-report: cannot merge: the merged profile would not read back: stage `render`: histogram \
-         counts add up to more than 18446744073709551615\n"
-    );
-    assert!(!out.exists(), "no unreadable file is left behind");
+    for inputs in [[a.as_path(), b.as_path()], [a.as_path(), a.as_path()]] {
+        let output = run_paths("merge", &inputs, &["-o", out.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{}", stdout(&output));
+        assert_eq!(
+            stderr(&output),
+            "profiler-report: cannot merge: stage `render`: the calls add up to more than 18446744073709551615\n"
+        );
+        assert!(!out.exists(), "no file with wrong counts is left behind");
+    }
 }
 
 #[test]
@@ -459,4 +469,108 @@ fn convert_refuses_unknown_formats_and_empty_flame_graphs() {
         )
     );
     assert!(!out.exists());
+}
+
+/// `/dev/full`: every write to it fails with "No space left on device".
+#[cfg(target_os = "linux")]
+fn dev_full() -> Stdio {
+    Stdio::from(fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_standard_output_that_cannot_be_written_is_one_line_and_exit_code_2() {
+    let golden = golden();
+    let cases: [(Vec<String>, &str); 4] = [
+        (args_of("--help", &[], &[]), "the usage"),
+        (args_of("show", &[&golden], &[]), "the report"),
+        (args_of("compare", &[&golden, &golden], &[]), "the comparison"),
+        (args_of("convert", &[&golden], &["--format", "folded"]), "the folded stacks"),
+    ];
+    for (args, what) in cases {
+        let output = run_with_stdout(&args, dev_full());
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output),
+            format!("profiler-report: cannot write {what} to standard output: No space left on device (os error 28)\n"),
+            "{args:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_written_with_o_is_a_success_even_when_its_line_cannot_be_printed() {
+    let scratch = scratch("o-full");
+    let merged = scratch.path("merged.json");
+    let output = run_with_stdout(&args_of("merge", &[&golden()], &["-o", merged.to_str().unwrap()]), dev_full());
+    assert_eq!((output.status.code(), stderr(&output)), (Some(0), String::new()));
+    let (_, snapshot) = read_profile(&merged).unwrap();
+    assert_eq!(snapshot.stages.len(), 5);
+    let folded = scratch.path("run.folded");
+    let output = run_with_stdout(
+        &args_of("convert", &[&golden()], &["--format", "folded", "-o", folded.to_str().unwrap()]),
+        dev_full(),
+    );
+    assert_eq!((output.status.code(), stderr(&output)), (Some(0), String::new()));
+    assert_eq!(parse_folded(&fs::read_to_string(&folded).unwrap()).unwrap().len(), 5);
+}
+
+#[test]
+fn a_reader_that_goes_away_stops_the_output_without_a_word() {
+    // 3,000 stages: the report and the file are far larger than a pipe's buffer, so a write
+    // fails once the reader is gone, however early the child starts writing.
+    let scratch = scratch("closed-pipe");
+    let (_, mut snapshot) = read_profile(&golden()).unwrap();
+    let render = snapshot.stage("render").unwrap().clone();
+    snapshot
+        .stages
+        .extend((0..3000).map(|i| profiler_core::StageSnapshot { name: format!("render{i}"), ..render.clone() }));
+    let wide = write_snapshot(&scratch, "wide.json", &snapshot);
+    for args in [args_of("show", &[&wide], &[]), args_of("convert", &[&wide], &["--format", "json"])] {
+        let mut child = support::command_for(env!("CARGO_BIN_EXE_profiler-report"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!((output.status.code(), stderr(&output)), (Some(141), String::new()), "{args:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let scratch = scratch("output-is-input");
+    let original = fs::read_to_string(golden()).unwrap();
+    let a = scratch.write("a.json", &original);
+    let b = scratch.write("b.json", &original);
+    // Other names for a.json: a path with `.` in it, a symbolic link.
+    let dotted = scratch.0.join(".").join("a.json");
+    let link = scratch.path("link.json");
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    let cases: [(Vec<String>, &Path); 4] = [
+        (args_of("convert", &[&a], &["--format", "html", "-o", a.to_str().unwrap()]), &a),
+        (args_of("merge", &[&b, &a], &["-o", a.to_str().unwrap()]), &a),
+        (args_of("merge", &[&b, &a], &["--output", dotted.to_str().unwrap()]), &dotted),
+        (args_of("convert", &[&a], &["--format", "svg", "-o", link.to_str().unwrap()]), &link),
+    ];
+    for (args, output_path) in cases {
+        let output = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{args:?}: {}", stdout(&output));
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "profiler-report: {}: the output would overwrite the input {}; choose another -o\n",
+                output_path.display(),
+                a.display()
+            ),
+            "{args:?}"
+        );
+        assert_eq!(fs::read_to_string(&a).unwrap(), original, "{args:?}: the input is intact");
+    }
+    assert_eq!(scratch.entries("."), ["a.json", "b.json", "link.json"], "nothing else written");
 }

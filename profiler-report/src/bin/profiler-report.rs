@@ -2,11 +2,12 @@
 //! profiler.
 //!
 //! Run `profiler-report --help` for the usage. Exit codes: 0 on success, 1 when `compare
-//! --fail-above` finds a regression, 2 for bad usage or a bad input file (one line on stderr
-//! naming the file and what is wrong).
+//! --fail-above` finds a regression, 2 for bad usage, a bad input file or an output that
+//! cannot be written (one line on stderr naming the file and what is wrong), 141 without a
+//! word when the reader of standard output went away (`| head`).
 
 use std::io::{IsTerminal, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use profiler_report::compare::{CompareOptions, Metric, compare, render_comparison};
@@ -58,39 +59,71 @@ usage:
       -o, --output OUT      write to OUT through a temporary file, creating parent
                             directories (default, or `-o -`: standard output)
 
-exit codes: 0 success, 1 compare --fail-above tripped, 2 bad usage or bad input
+exit codes: 0 success, 1 compare --fail-above tripped, 2 bad usage, bad input or unwritable
+output, 141 standard output closed early (| head)
 ";
 
-/// A failure: the message (one line) and the exit code.
-struct Failure(String);
+/// Why a command stopped early.
+enum Failure {
+    /// Bad usage, a bad input or an output that cannot be written: one line on stderr, exit
+    /// code 2.
+    Error(String),
+    /// The reader of standard output went away (`| head`): no message, exit code
+    /// [`OUTPUT_CLOSED`].
+    OutputClosed,
+}
+
+/// The exit code when the reader of standard output went away: 128 + SIGPIPE (13), the status
+/// a shell shows for `cat` or `grep` stopped the same way.
+const OUTPUT_CLOSED: u8 = 141;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(code) => code,
-        Err(Failure(message)) => {
-            eprintln!("profiler-report: {message}");
+        Err(Failure::Error(message)) => {
+            // A stderr that cannot be written leaves nowhere to say so; the exit code remains.
+            let _ = writeln!(std::io::stderr(), "profiler-report: {message}");
             ExitCode::from(2)
         }
+        Err(Failure::OutputClosed) => ExitCode::from(OUTPUT_CLOSED),
     }
+}
+
+/// Writes `text` to standard output; `what` names it in the error (`the report`).
+fn print(what: &str, text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::OutputClosed
+        } else {
+            Failure::Error(format!("cannot write {what} to standard output: {error}"))
+        }
+    })
+}
+
+/// Prints the line naming a file just written. The file is complete whatever happens to this
+/// line, so a standard output that cannot take it does not turn the success into a failure.
+fn confirm(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 fn run(args: &[String]) -> Result<ExitCode, Failure> {
     let Some((command, rest)) = args.split_first() else {
-        return Err(Failure(
+        return Err(Failure::Error(
             "no command given; expected `show`, `compare`, `merge` or `convert` (see --help)".to_owned(),
         ));
     };
     match command.as_str() {
         "-h" | "--help" | "help" => {
-            print!("{USAGE}");
+            print("the usage", USAGE)?;
             Ok(ExitCode::SUCCESS)
         }
         "show" => show(rest),
         "compare" => compare_command(rest),
         "merge" => merge(rest),
         "convert" => convert(rest),
-        other => Err(Failure(format!(
+        other => Err(Failure::Error(format!(
             "unknown command `{other}`; expected `show`, `compare`, `merge` or `convert` (see --help)"
         ))),
     }
@@ -110,7 +143,9 @@ impl Args {
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
             if arg == "-h" || arg == "--help" {
-                return Err(Failure(format!("`{command}` takes no --help of its own; run `profiler-report --help`")));
+                return Err(Failure::Error(format!(
+                    "`{command}` takes no --help of its own; run `profiler-report --help`"
+                )));
             }
             if !arg.starts_with('-') || arg == "-" {
                 parsed.positional.push(arg.clone());
@@ -125,11 +160,11 @@ impl Args {
             } else if valued.contains(&name) {
                 let value = match inline {
                     Some(value) => value,
-                    None => iter.next().cloned().ok_or_else(|| Failure(format!("{name} needs a value")))?,
+                    None => iter.next().cloned().ok_or_else(|| Failure::Error(format!("{name} needs a value")))?,
                 };
                 parsed.options.push((name.to_owned(), Some(value)));
             } else {
-                return Err(Failure(format!("unknown option `{arg}` for `{command}` (see --help)")));
+                return Err(Failure::Error(format!("unknown option `{arg}` for `{command}` (see --help)")));
             }
         }
         Ok(parsed)
@@ -142,7 +177,9 @@ impl Args {
     /// The last value given for `name`, read by `read`.
     fn value<T>(&self, name: &str, read: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, Failure> {
         match self.options.iter().rev().find(|(n, _)| n == name) {
-            Some((_, Some(value))) => read(value).map(Some).map_err(|e| Failure(format!("{name} {value:?}: {e}"))),
+            Some((_, Some(value))) => {
+                read(value).map(Some).map_err(|e| Failure::Error(format!("{name} {value:?}: {e}")))
+            }
             _ => Ok(None),
         }
     }
@@ -151,7 +188,7 @@ impl Args {
         if count.contains(&self.positional.len()) {
             Ok(self.positional.iter().map(PathBuf::from).collect())
         } else {
-            Err(Failure(format!("`{}` needs {what} (see --help)", self.command)))
+            Err(Failure::Error(format!("`{}` needs {what} (see --help)", self.command)))
         }
     }
 }
@@ -179,8 +216,8 @@ fn confidence(text: &str) -> Result<f64, String> {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<(profiler_report::json::Profile, profiler_core::Snapshot), Failure> {
-    read_profile(path).map_err(|error| Failure(error.to_string()))
+fn load(path: &Path) -> Result<(profiler_report::json::Profile, profiler_core::Snapshot), Failure> {
+    read_profile(path).map_err(|error| Failure::Error(error.to_string()))
 }
 
 fn show(args: &[String]) -> Result<ExitCode, Failure> {
@@ -197,7 +234,7 @@ fn show(args: &[String]) -> Result<ExitCode, Failure> {
             "auto" => None,
             "always" => Some(true),
             "never" => Some(false),
-            _ => return Err(Failure(format!("--colour {when:?}: expected auto, always or never"))),
+            _ => return Err(Failure::Error(format!("--colour {when:?}: expected auto, always or never"))),
         },
     };
     let (profile, snapshot) = load(&files[0])?;
@@ -214,7 +251,7 @@ fn show(args: &[String]) -> Result<ExitCode, Failure> {
         std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
     });
     let analysis = analyze(&snapshot, &options);
-    print!("{}", render_report(&snapshot, &analysis, &options, colour));
+    print("the report", &render_report(&snapshot, &analysis, &options, colour))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -231,7 +268,8 @@ fn compare_command(args: &[String]) -> Result<ExitCode, Failure> {
     let (_, base) = load(&files[0])?;
     let (_, new) = load(&files[1])?;
     let comparison = compare(&base, &new, &options);
-    print!("{}", render_comparison(&comparison, &files[0].display().to_string(), &files[1].display().to_string()));
+    let text = render_comparison(&comparison, &files[0].display().to_string(), &files[1].display().to_string());
+    print("the comparison", &text)?;
     Ok(if comparison.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -241,24 +279,57 @@ fn merge(args: &[String]) -> Result<ExitCode, Failure> {
     let output = args
         .value("-o", |s| Ok(PathBuf::from(s)))?
         .or(args.value("--output", |s| Ok(PathBuf::from(s)))?)
-        .ok_or_else(|| Failure("`merge` needs -o OUT.json (see --help)".to_owned()))?;
+        .ok_or_else(|| Failure::Error("`merge` needs -o OUT.json (see --help)".to_owned()))?;
+    refuse_input_as_output(&output, &inputs)?;
     let loaded = inputs.iter().map(|path| load(path)).collect::<Result<Vec<_>, _>>()?;
     let cores = match args.value("--cores", positive)? {
         Some(cores) => cores,
         None => loaded.iter().map(|(p, _)| p.analysis.cores).max().unwrap_or(1).max(1),
     };
     let options = ReportOptions { cores: Some(cores), ..ReportOptions::default() };
-    let merged = merge_profiles(&loaded, &options).map_err(|error| Failure(format!("cannot merge: {error}")))?;
+    let merged = merge_profiles(&loaded, &options).map_err(|error| Failure::Error(format!("cannot merge: {error}")))?;
     write_profile(&merged, &output)
-        .map_err(|error| Failure(format!("{}: cannot write the merged profile: {error}", output.display())))?;
+        .map_err(|error| Failure::Error(format!("{}: cannot write the merged profile: {error}", output.display())))?;
     let calls = merged.stages.iter().map(|s| s.calls).fold(0, u64::saturating_add);
-    println!(
+    confirm(&format!(
         "merged {} profiles ({} stages, {calls} calls) into {}",
         loaded.len(),
         merged.stages.len(),
         output.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an `output` that is one of the `inputs` (the same path, or another name for the same
+/// file): writing it would destroy a profile the command was given to read.
+fn refuse_input_as_output(output: &Path, inputs: &[PathBuf]) -> Result<(), Failure> {
+    match inputs.iter().find(|input| same_file(output, input)) {
+        Some(input) => Err(Failure::Error(format!(
+            "{}: the output would overwrite the input {}; choose another -o",
+            output.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `a` and `b` are the same existing file, whatever links or paths lead to it. A file
+/// not created yet is no input.
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The options a profile was analysed with: its program, minimum confidence, compensation and
@@ -277,41 +348,40 @@ fn convert(args: &[String]) -> Result<ExitCode, Failure> {
     let args = Args::parse("convert", args, &[], &["--format", "-o", "--output"])?;
     let files = args.files(1..=1, "one profile: FILE.json")?;
     let format = match args.value("--format", |s| Ok(s.to_owned()))? {
-        None => return Err(Failure(format!("`convert` needs --format; {CONVERT_USAGE}"))),
-        Some(name) => {
-            name.parse::<OutputFormat>().map_err(|_| Failure(format!("unknown format `{name}`; {CONVERT_USAGE}")))?
-        }
+        None => return Err(Failure::Error(format!("`convert` needs --format; {CONVERT_USAGE}"))),
+        Some(name) => name
+            .parse::<OutputFormat>()
+            .map_err(|_| Failure::Error(format!("unknown format `{name}`; {CONVERT_USAGE}")))?,
     };
     let output = args
         .value("-o", |s| Ok(PathBuf::from(s)))?
         .or(args.value("--output", |s| Ok(PathBuf::from(s)))?)
         .filter(|path| path.as_os_str() != "-");
-    let (text, profile, snapshot) = read_profile_text(&files[0]).map_err(|error| Failure(error.to_string()))?;
+    if let Some(path) = &output {
+        refuse_input_as_output(path, &files)?;
+    }
+    let (text, profile, snapshot) = read_profile_text(&files[0]).map_err(|error| Failure::Error(error.to_string()))?;
     let options = saved_options(&profile);
     let renderer = Renderer::new(&snapshot, &options).with_profile_json(text);
     let what = format.describe();
     let (contents, remark) = match renderer.render(format, false) {
         Ok(Rendered::Output { contents, remark }) => (contents, remark),
         Ok(Rendered::Skipped { reason }) => {
-            return Err(Failure(format!("{}: no {what} to write: {reason}", files[0].display())));
+            return Err(Failure::Error(format!("{}: no {what} to write: {reason}", files[0].display())));
         }
-        Err(error) => return Err(Failure(format!("{}: cannot render the {what}: {error}", files[0].display()))),
+        Err(error) => return Err(Failure::Error(format!("{}: cannot render the {what}: {error}", files[0].display()))),
     };
     if let Some(path) = output {
         write_atomically(&path, contents.as_bytes())
-            .map_err(|error| Failure(format!("{}: cannot write the {what}: {error}", path.display())))?;
+            .map_err(|error| Failure::Error(format!("{}: cannot write the {what}: {error}", path.display())))?;
         match remark {
-            Some(remark) => println!("wrote {what} to {} ({remark})", path.display()),
-            None => println!("wrote {what} to {}", path.display()),
+            Some(remark) => confirm(&format!("wrote {what} to {} ({remark})", path.display())),
+            None => confirm(&format!("wrote {what} to {}", path.display())),
         }
     } else {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(contents.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|error| Failure(format!("cannot write the {what} to standard output: {error}")))?;
+        print(&format!("the {what}"), &contents)?;
         if let Some(remark) = remark {
-            eprintln!("profiler-report: {what}: {remark}");
+            let _ = writeln!(std::io::stderr(), "profiler-report: {what}: {remark}");
         }
     }
     Ok(ExitCode::SUCCESS)

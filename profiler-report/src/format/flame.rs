@@ -7,6 +7,7 @@
 //! zoom, Ctrl+F to search, a tooltip with the time and share of each box. Colours come from a
 //! hash of the stage name, so the same profile always renders to the same bytes.
 
+use std::borrow::Cow;
 use std::io;
 
 use inferno::flamegraph::{self, Options};
@@ -27,9 +28,9 @@ pub fn render_flame_svg(stacks: &[FoldedStack], title: &str) -> io::Result<Strin
             format!("the self times add up to more than {} ns", u64::MAX),
         ));
     }
-    let folded = render_folded(stacks);
+    let folded = xml_chars(&render_folded(stacks)).into_owned();
     let mut options = Options::default();
-    title.clone_into(&mut options.title);
+    options.title = xml_chars(title).into_owned();
     options.subtitle = Some("width: inclusive time (thread time, ns); click to zoom, Ctrl+F to search".to_owned());
     "ns".clone_into(&mut options.count_name);
     "Stage:".clone_into(&mut options.name_type);
@@ -40,6 +41,17 @@ pub fn render_flame_svg(stacks: &[FoldedStack], title: &str) -> io::Result<Strin
     let mut svg = Vec::with_capacity(folded.len() * 4 + 16 * 1024);
     flamegraph::from_lines(&mut options, folded.lines(), &mut svg)?;
     String::from_utf8(svg).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// `text` with each character XML 1.0 forbids (the controls below U+0020 but tab, newline and
+/// carriage return; U+FFFE and U+FFFF) replaced by U+FFFD. inferno escapes markup (`<`, `&`,
+/// quotes) but passes these through, and one of them makes the whole SVG unreadable.
+fn xml_chars(text: &str) -> Cow<'_, str> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{fffd}' | '\u{10000}'..);
+    if text.chars().all(allowed) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().map(|c| if allowed(c) { c } else { char::REPLACEMENT_CHARACTER }).collect())
 }
 
 #[cfg(test)]
@@ -85,6 +97,22 @@ mod tests {
         let svg = render_flame_svg(&stacks, "a <title>").unwrap();
         assert!(svg.contains("&lt;Vec&lt;u8&gt; as Read&gt;::read &amp; co"), "{svg}");
         assert!(!svg.contains("<Vec<u8>"));
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        let stacks = vec![
+            FoldedStack { frames: vec!["main".into(), "bad\u{fffe}name\u{ffff}".into()], self_ns: 10 },
+            FoldedStack { frames: vec!["main".into(), "ctrl\0\x1b[2J".into()], self_ns: 10 },
+        ];
+        let svg = render_flame_svg(&stacks, "program\0\x1b\u{ffff}\x7f").unwrap();
+        let xml_char =
+            |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
+        let bad: Vec<char> = svg.chars().filter(|&c| !xml_char(c)).collect();
+        assert!(bad.is_empty(), "characters XML forbids: {bad:?}");
+        assert!(svg.contains("program\u{fffd}\u{fffd}\u{fffd}\x7f"), "the title, DEL is allowed");
+        assert!(svg.contains("<title>bad\u{fffd}name\u{fffd} ("), "{svg}");
+        assert!(svg.contains("<title>ctrl  [2J ("), "controls are spaces in folded stacks already");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::overhead::OverheadReport;
 use crate::recommend::Recommendation;
 use crate::severity::Severity;
 use crate::trend::Trend;
+use crate::units::printable;
 
 /// The version written in `schema_version`. A change that removes or redefines a field bumps it.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -372,16 +373,22 @@ impl Profile {
     /// The profile is inconsistent: a date that is not RFC 3339 UTC, two stages with one name,
     /// a histogram that is malformed or does not count the stage's calls, a tree node naming an
     /// unknown stage or with a parent that does not come before it, a negative, non-finite or
-    /// absurd (above a second per call) overhead, an event naming a stage index out of range.
-    /// The message names the offending field.
+    /// absurd (above a second per call) overhead, an event naming a stage index out of range,
+    /// a `min_confidence` outside `[0, 1]`, numbers no run produces (time without calls, more
+    /// self time than total in a tree node or in a synchronous stage that never recurses). The
+    /// message names the offending field.
     pub fn to_snapshot(&self) -> Result<Snapshot, String> {
         let created_at = output::parse_rfc3339(&self.created_at).ok_or_else(|| {
             format!("`created_at` {:?} is not a UTC time such as 2026-11-21T17:19:00Z", self.created_at)
         })?;
+        let confidence = self.analysis.min_confidence;
+        if !(0.0..=1.0).contains(&confidence) {
+            return Err(format!("`analysis.min_confidence` {confidence} is not a number from 0 to 1"));
+        }
         let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(self.stages.len());
         for (index, stage) in self.stages.iter().enumerate() {
             if by_name.insert(stage.name.as_str(), index).is_some() {
-                return Err(format!("two stages are named `{}`", stage.name));
+                return Err(format!("two stages are named `{}`", printable(&stage.name)));
             }
         }
         // Stages in order of first appearance in the tree, as the profiler lists them.
@@ -391,9 +398,14 @@ impl Profile {
         for (i, node) in self.tree.iter().enumerate() {
             let &index = by_name
                 .get(node.stage.as_str())
-                .ok_or_else(|| format!("tree node {i} names unknown stage `{}`", node.stage))?;
+                .ok_or_else(|| format!("tree node {i} names unknown stage `{}`", printable(&node.stage)))?;
+            let context = |what: String| format!("tree node {i} (`{}`) {what}", printable(&node.stage));
             if node.parent.is_some_and(|p| p >= i) {
-                return Err(format!("tree node {i} (`{}`) has a parent that does not come before it", node.stage));
+                return Err(context("has a parent that does not come before it".to_owned()));
+            }
+            // A node's self time is its time minus its callees'; a future's is busy time instead.
+            if node.busy_ns == 0 && node.self_ns > node.total_ns {
+                return Err(context(format!("has `self_ns` {} above its `total_ns` {}", node.self_ns, node.total_ns)));
             }
             let stage = *new_index[index].get_or_insert_with(|| {
                 order.push(index);
@@ -411,6 +423,7 @@ impl Profile {
         order.extend((0..self.stages.len()).filter(|&index| new_index[index].is_none()));
         let stages =
             order.iter().map(|&index| self.stages[index].to_stage_snapshot()).collect::<Result<Vec<_>, _>>()?;
+        check_self_within_total(&stages, &tree)?;
         let (events, dropped_events) = match &self.events {
             None => (Vec::new(), 0),
             Some(events) => {
@@ -467,8 +480,12 @@ impl Profile {
 }
 
 impl Stage {
+    /// The stage as the snapshot holds it, once checked: a histogram counting its calls, a
+    /// minimum not above its maximum, and no time without calls (time is added with a call;
+    /// only futures dropped or still pending leave self time, from their busy time, without
+    /// one).
     fn to_stage_snapshot(&self) -> Result<StageSnapshot, String> {
-        let context = |what: String| format!("stage `{}`: {what}", self.name);
+        let context = |what: String| format!("stage `{}`: {what}", printable(&self.name));
         let histogram = self.histogram.to_histogram().map_err(context)?;
         if histogram.count() != self.calls {
             return Err(context(format!(
@@ -479,6 +496,15 @@ impl Stage {
         }
         if self.calls > 0 && self.min_ns > self.max_ns {
             return Err(context(format!("`min_ns` {} is above `max_ns` {}", self.min_ns, self.max_ns)));
+        }
+        if self.calls == 0 {
+            let time = [("total_ns", self.total_ns), ("sum_ns", self.sum_ns)]
+                .into_iter()
+                .chain((!self.is_async).then_some(("self_ns", self.self_ns)))
+                .find(|&(_, ns)| ns > 0);
+            if let Some((field, ns)) = time {
+                return Err(context(format!("`{field}` {ns} without any call")));
+            }
         }
         Ok(StageSnapshot {
             name: self.name.clone(),
@@ -495,6 +521,33 @@ impl Stage {
             segments: self.segments.iter().map(|&(calls, sum_ns)| Segment { calls, sum_ns }).collect(),
         })
     }
+}
+
+/// Checks that each synchronous stage met in the call tree and never recursively has a self time
+/// within its total: both are sums over its nodes, and each node's self time is within its total.
+///
+/// Other stages may well have more self time than total: a recursive call counts in self time
+/// but not in total (its outermost call counts it), so a recursion still running when the
+/// snapshot is taken leaves self above total; an `async` stage's self time is busy time, which
+/// futures dropped or still pending add to without adding to the total.
+fn check_self_within_total(stages: &[StageSnapshot], tree: &[profiler_core::TreeNode]) -> Result<(), String> {
+    let mut in_tree = vec![false; stages.len()];
+    let mut recursive = vec![false; stages.len()];
+    for (node, is_recursive) in tree.iter().zip(profiler_core::recursive_nodes(tree)) {
+        in_tree[node.stage] = true;
+        recursive[node.stage] |= is_recursive;
+    }
+    for (index, stage) in stages.iter().enumerate() {
+        if in_tree[index] && !recursive[index] && !stage.is_async && stage.self_ns > stage.total_ns {
+            return Err(format!(
+                "stage `{}`: `self_ns` {} is above `total_ns` {}",
+                printable(&stage.name),
+                stage.self_ns,
+                stage.total_ns
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The snapshot's events, their stages renumbered as in the profile's `stages` (the analysis's
@@ -974,6 +1027,31 @@ mod tests {
             "tree node 1 (`app::pipeline::parse_document`) has a parent that does not come before it"
         );
         assert_eq!(
+            refused(&|p| p.analysis.min_confidence = -5.0),
+            "`analysis.min_confidence` -5 is not a number from 0 to 1"
+        );
+        assert_eq!(
+            refused(&|p| p.stages[0].self_ns = 820_000_001),
+            "stage `main`: `self_ns` 820000001 is above `total_ns` 820000000"
+        );
+        assert_eq!(
+            refused(&|p| p.tree[2].self_ns = p.tree[2].total_ns + 1),
+            "tree node 2 (`render`) has `self_ns` 150000001 above its `total_ns` 150000000"
+        );
+        let no_calls = |p: &mut Profile| {
+            let tiny = &mut p.stages[4];
+            (tiny.calls, tiny.histogram.buckets) = (0, Vec::new());
+        };
+        assert_eq!(refused(&no_calls), "stage `tiny`: `total_ns` 9000000 without any call");
+        assert_eq!(
+            refused(&|p| {
+                no_calls(p);
+                let tiny = &mut p.stages[4];
+                (tiny.total_ns, tiny.sum_ns) = (0, 0);
+            }),
+            "stage `tiny`: `self_ns` 9000000 without any call"
+        );
+        assert_eq!(
             refused(&|p| p.overhead.per_call_ns = -1.0),
             "`overhead.per_call_ns` and `overhead.in_stage_ns` must be non-negative numbers"
         );
@@ -992,6 +1070,40 @@ mod tests {
                 p.events = Some(Events { dropped: 0, threads: vec![thread] });
             }),
             "`events.threads[0].events[1]` names stage 5, but there are 5 stages"
+        );
+    }
+
+    #[test]
+    fn numbers_a_run_can_produce_are_accepted() {
+        let good = profile_of(&full_snapshot());
+        let accepted = |change: &dyn Fn(&mut Profile)| {
+            let mut profile = good.clone();
+            change(&mut profile);
+            profile.to_snapshot().map(|_| ())
+        };
+        // `main` is called inside a `main` still running when the snapshot is taken: the inner
+        // call's self time counts, its total goes to the outer call, which has not ended.
+        assert_eq!(
+            accepted(&|p| {
+                let main = &mut p.stages[0];
+                (main.total_ns, main.self_ns) = (0, 400_000_000);
+                let mut inner = p.tree[0].clone();
+                inner.parent = Some(0);
+                p.tree[0].calls = 0;
+                (p.tree[0].total_ns, p.tree[0].self_ns) = (0, 0);
+                p.tree.push(inner);
+            }),
+            Ok(())
+        );
+        // Futures of `app::net::fetch` dropped before completing: busy and self time, no call.
+        assert_eq!(
+            accepted(&|p| {
+                let fetch = p.stages.iter_mut().find(|s| s.name == "app::net::fetch").unwrap();
+                (fetch.calls, fetch.histogram.buckets, fetch.total_ns, fetch.sum_ns) = (0, Vec::new(), 0, 0);
+                let node = p.tree.iter_mut().find(|n| n.stage == "app::net::fetch").unwrap();
+                (node.calls, node.total_ns) = (0, 0);
+            }),
+            Ok(())
         );
     }
 

@@ -15,7 +15,7 @@ use crate::overhead::UNRELIABLE_FACTOR;
 use crate::severity::Severity;
 use crate::trend::Direction;
 use crate::units::{
-    ellipsize, format_bytes, format_change, format_ns, format_ns_f, format_percent, visible_width, wrap,
+    ellipsize, format_bytes, format_change, format_ns, format_ns_f, format_percent, printable, visible_width, wrap,
 };
 
 /// Lines are at most this many columns wide.
@@ -326,13 +326,13 @@ fn bottlenecks(out: &mut Report, analysis: &Analysis) {
     }
     for (n, b) in analysis.bottlenecks.iter().enumerate() {
         let severity = out.paint.severity(b.severity, b.severity.as_str());
-        let text = format!("{}: {severity}, {} of profiled time", b.stage, format_percent(b.impact));
+        let text = format!("{}: {severity}, {} of profiled time", printable(&b.stage), format_percent(b.impact));
         out.wrapped(&format!("{:>2}. ", n + 1), "      ", &text);
         if !matches!(b.reason, crate::severity::SeverityReason::Impact { .. }) {
             out.wrapped("      why: ", "           ", &b.reason.to_string());
         }
         let mut parts = vec![format!("own body {}", format_percent(b.self_share))];
-        parts.extend(b.children.iter().take(4).map(|p| format!("{} {}", p.stage, format_percent(p.share))));
+        parts.extend(b.children.iter().take(4).map(|p| format!("{} {}", printable(&p.stage), format_percent(p.share))));
         if b.children.len() > 4 {
             let rest: f64 = b.children[4..].iter().map(|p| p.share).sum();
             parts.push(format!("{} more {}", b.children.len() - 4, format_percent(rest)));
@@ -369,7 +369,7 @@ fn trends(out: &mut Report, analysis: &Analysis) {
     }
     if !stable.is_empty() {
         let threshold = format_percent(crate::trend::CHANGE_THRESHOLD);
-        out.wrapped("stable within ±", "  ", &format!("{threshold}: {}", stable.join(", ")));
+        out.wrapped("stable within ±", "  ", &format!("{threshold}: {}", printable(&stable.join(", "))));
     }
 }
 
@@ -383,11 +383,12 @@ fn recommendations(out: &mut Report, analysis: &Analysis) {
         out.wrapped(
             &format!("{:>2}. ", n + 1),
             "      ",
-            &format!("{} [{priority} priority, confidence {:.2}]", r.stage, r.confidence),
+            &format!("{} [{priority} priority, confidence {:.2}]", printable(&r.stage), r.confidence),
         );
-        out.wrapped("      issue:  ", "              ", &r.issue);
-        out.wrapped("      action: ", "              ", &r.action);
-        out.wrapped("      gain:   ", "              ", &r.expected_improvement);
+        // The texts quote stage names.
+        out.wrapped("      issue:  ", "              ", &printable(&r.issue));
+        out.wrapped("      action: ", "              ", &printable(&r.action));
+        out.wrapped("      gain:   ", "              ", &printable(&r.expected_improvement));
     }
     if analysis.hidden_recommendations > 0 {
         out.line(format_args!(
@@ -656,6 +657,45 @@ mod tests {
         let mut out = Report { text: String::new(), paint: Paint(false) };
         out.line("fits   ");
         assert_eq!(out.text, "fits\n");
+    }
+
+    #[test]
+    fn control_characters_from_the_file_are_escaped() {
+        // Any name from a file: the report shows it as if it held the escapes themselves.
+        const RAW: &str = "\n\x1b[2J\u{9b}";
+        const SHOWN: &str = "\\n\\u{1b}[2J\\u{9b}";
+        let named = |suffix: &str| {
+            let mut snapshot = full_snapshot();
+            for stage in &mut snapshot.stages {
+                stage.name.push_str(suffix);
+            }
+            for counter in &mut snapshot.counters {
+                counter.name.push_str(suffix);
+            }
+            for record in &mut snapshot.memory {
+                record.name.push_str(suffix);
+            }
+            let options =
+                ReportOptions { min_confidence: 0.0, program: Some(format!("demo{suffix}")), ..test_options() };
+            (snapshot, options)
+        };
+        let ((raw, raw_options), (shown, shown_options)) = (named(RAW), named(SHOWN));
+        for colour in [false, true] {
+            let report = render_report(&raw, &analyze(&raw, &raw_options), &raw_options, colour);
+            check_width(&report);
+            assert_eq!(report, render_report(&shown, &analyze(&shown, &shown_options), &shown_options, colour));
+        }
+        let report = render(&raw, &raw_options);
+        assert!(!report.chars().any(|c| c.is_control() && c != '\n'), "{report}");
+        for expected in [
+            format!("of `demo{SHOWN}`"),
+            format!("\nrender{SHOWN} "),
+            format!("main{SHOWN}: critical"),
+            format!("`render{SHOWN}`"),
+            format!("\ncache{SHOWN}"),
+        ] {
+            assert!(report.contains(&expected), "{expected:?} not in {report}");
+        }
     }
 
     #[test]
