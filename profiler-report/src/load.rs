@@ -77,6 +77,8 @@ pub fn parse_profile(text: &str) -> Result<(Profile, Snapshot), LoadError> {
     struct Header {
         schema_version: Option<serde_json::Value>,
     }
+    // A byte order mark, as some Windows editors save, is not JSON whitespace.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(LoadError::Empty);
     }
@@ -123,6 +125,11 @@ pub fn read_profile_text(path: &Path) -> Result<(String, Profile, Snapshot), Pro
     let text = String::from_utf8(bytes)
         .map_err(|e| fail(LoadError::NotAProfile(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))))?;
     let (profile, snapshot) = parse_profile(&text).map_err(fail)?;
+    // Returned without a byte order mark, so that it embeds as JSON (`JSON.parse` rejects one).
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    };
     Ok((text, profile, snapshot))
 }
 

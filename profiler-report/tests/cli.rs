@@ -167,6 +167,27 @@ fn show_takes_sort_limit_threshold_and_colour() {
 }
 
 #[test]
+fn show_limit_0_shows_every_stage_as_profile_limit_does() {
+    let all = run_paths("show", &[&golden()], &["--colour", "never"]);
+    let zero = run_paths("show", &[&golden()], &["--limit", "0", "--colour", "never"]);
+    assert_eq!(zero.status.code(), Some(0), "{}", stderr(&zero));
+    assert_eq!(stdout(&zero), stdout(&all));
+}
+
+#[test]
+fn a_profile_with_a_byte_order_mark_reads() {
+    let scratch = scratch("bom");
+    let text = fs::read_to_string(golden()).unwrap();
+    let path = scratch.path("bom.json");
+    fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let with_mark = run_paths("show", &[&path], &["--colour", "never"]);
+    assert_eq!(with_mark.status.code(), Some(0), "{}", stderr(&with_mark));
+    assert_eq!(stdout(&with_mark), stdout(&run_paths("show", &[&golden()], &["--colour", "never"])));
+    let json = run_paths("convert", &[&path], &["--format", "json"]);
+    assert_eq!(stdout(&json), text, "the profile without the mark");
+}
+
+#[test]
 fn compare_lists_changes_and_passes_without_a_gate() {
     let scratch = scratch("compare");
     let new = write_snapshot(&scratch, "new.json", &slower(2));
@@ -198,6 +219,18 @@ fn compare_fails_above_the_limit_with_exit_code_1() {
     // By p95 as well; by total it is a regression too.
     let p95 = run_paths("compare", &[&golden(), &new], &["--fail-above", "50", "--metric", "p95"]);
     assert_eq!(p95.status.code(), Some(1));
+}
+
+#[test]
+fn merge_to_standard_output_prints_the_profile_alone() {
+    let scratch = scratch("merge-stdout");
+    let b = write_snapshot(&scratch, "b.json", &slower(3));
+    let output = run_paths("merge", &[&golden(), &b], &["-o", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let inputs = vec![read_profile(&golden()).unwrap(), read_profile(&b).unwrap()];
+    let expected = merge_profiles(&inputs, &ReportOptions { cores: Some(4), ..ReportOptions::default() }).unwrap();
+    assert_eq!(stdout(&output), expected.to_json());
+    assert_eq!(scratch.entries(""), ["b.json"], "no file named `-`");
 }
 
 #[test]

@@ -28,7 +28,7 @@ usage:
   profiler-report show FILE.json [options]
       print the text report of a saved profile
       --sort KEY            total, self, calls, mean, p95, p99 or name (default: total)
-      --limit N             show at most N stages in the table
+      --limit N             show at most N stages in the table (0: all, the default)
       --threshold DURATION  hide stages whose mean is below DURATION (500us, 2ms, 750)
       --min-confidence X    hide recommendations below X, 0 to 1 (default: as saved)
       --compensate          subtract the profiler's calibrated cost (default: as saved)
@@ -44,7 +44,7 @@ usage:
 
   profiler-report merge A.json B.json ... -o OUT.json [--cores N]
       merge profiles of several processes or machines into one (exact counts and
-      percentiles from the merged histograms)
+      percentiles from the merged histograms); `-o -`: standard output
 
   profiler-report convert FILE.json --format FORMAT [-o OUT]
       render a saved profile as PROFILE_FORMAT does at the end of a run; FORMAT is one of
@@ -240,7 +240,8 @@ fn show(args: &[String]) -> Result<ExitCode, Failure> {
     let (profile, snapshot) = load(&files[0])?;
     let options = ReportOptions {
         sort: args.value("--sort", str::parse::<SortKey>)?.unwrap_or_default(),
-        limit: args.value("--limit", positive)?,
+        // 0 shows every stage, as `PROFILE_LIMIT=0` does.
+        limit: args.value("--limit", whole_number)?.filter(|&n| n > 0),
         threshold_ns: args.value("--threshold", parse_duration_ns)?.unwrap_or(0),
         min_confidence: args.value("--min-confidence", confidence)?.unwrap_or(profile.analysis.min_confidence),
         compensate: args.flag("--compensate") || profile.analysis.compensated,
@@ -288,6 +289,10 @@ fn merge(args: &[String]) -> Result<ExitCode, Failure> {
     };
     let options = ReportOptions { cores: Some(cores), ..ReportOptions::default() };
     let merged = merge_profiles(&loaded, &options).map_err(|error| Failure::Error(format!("cannot merge: {error}")))?;
+    if output.as_os_str() == "-" {
+        // Standard output, as for `convert`: the profile alone, no line about it.
+        return print("the merged profile", &merged.to_json()).map(|()| ExitCode::SUCCESS);
+    }
     write_profile(&merged, &output)
         .map_err(|error| Failure::Error(format!("{}: cannot write the merged profile: {error}", output.display())))?;
     let calls = merged.stages.iter().map(|s| s.calls).fold(0, u64::saturating_add);
