@@ -91,7 +91,7 @@ pub fn parse_profile(text: &str) -> Result<(Profile, Snapshot), LoadError> {
         Some(version) => match version.as_u64() {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
             Some(v) => return Err(LoadError::UnsupportedVersion(v)),
-            None => return Err(LoadError::NotAProfile(format!("`schema_version` is {version}, not a number"))),
+            None => return Err(LoadError::NotAProfile(format!("`schema_version` is {version}, not a whole number"))),
         },
     }
     let profile: Profile = serde_json::from_str(text).map_err(|e| LoadError::Invalid(e.to_string()))?;
@@ -163,7 +163,8 @@ mod tests {
         assert_eq!(message(&text[..200]), "truncated: the JSON ends early (line 10, column 15)");
         assert_eq!(message("[1, 2]"), "not a profile: the top level is not a JSON object");
         assert_eq!(message("{\"stages\": []}"), "not a profile: no `schema_version` field");
-        assert_eq!(message("{\"schema_version\": \"2\"}"), "not a profile: `schema_version` is \"2\", not a number");
+        assert_eq!(message("{\"schema_version\": \"2\"}"), "not a profile: `schema_version` is \"2\", not a whole number");
+        assert_eq!(message("{\"schema_version\": 2.0}"), "not a profile: `schema_version` is 2.0, not a whole number");
         assert_eq!(message("{\"schema_version\": 1, \"stages\": []}"), "unsupported schema version 1, expected 2");
         assert_eq!(message("{\"schema_version\": 3}"), "unsupported schema version 3, expected 2");
         assert!(message("{\"schema_version\": 2}").starts_with("invalid profile: missing field `created_at`"));
