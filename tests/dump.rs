@@ -132,6 +132,22 @@ fn profile_unset_prints_and_writes_nothing() {
     assert_eq!(scratch.entries(""), Vec::<String>::new(), "nothing may be created");
 }
 
+/// `init()` with profiling off reads `PROFILE` and does nothing else: no clock started, so no
+/// warning about `PROFILE_CLOCK` either.
+#[test]
+fn init_with_profile_unset_prints_nothing() {
+    const TEST: &str = "init_with_profile_unset_prints_nothing";
+    support::run_program_if_child(CHILD, TEST, || {
+        profiler_core::init();
+        program()
+    });
+    let scratch = scratch(TEST);
+    let run = run_child(TEST, &scratch.0, &[("PROFILE_CLOCK", "bogus".as_ref())]);
+    assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
+    assert_eq!(run.stdout, expected_stdout());
+    assert_eq!(run.stderr, format!("{STDERR_BEFORE}{STDERR_AFTER}"));
+}
+
 /// Warnings and the report go to stderr; when it cannot be written (here: a full disk), the
 /// program must still run to its end, with its own output and exit status.
 #[cfg(target_os = "linux")]

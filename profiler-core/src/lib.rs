@@ -84,11 +84,14 @@ pub use snapshot::{
 pub use switch::{ProfileSetting, is_enabled, parse_profile_setting, set_enabled};
 pub use trace::{DEFAULT_EVENTS_PER_THREAD, set_tracing};
 
-/// Starts the profiler's clock and reads `PROFILE` now rather than at the first instrumented
-/// call, so that the reported wall time covers everything after this point. Optional.
+/// Reads `PROFILE` now rather than at the first instrumented call and, when profiling is on,
+/// starts the profiler's clock, so that the reported wall time covers everything after this
+/// point. Optional. With profiling off it does nothing more: the clock starts when profiling
+/// is turned on ([`set_enabled`]).
 pub fn init() {
-    clock::init();
-    switch::ensure_initialised();
+    if switch::is_on(switch::ensure_initialised()) {
+        clock::init();
+    }
 }
 
 /// Starts a stage by name; it ends when the returned guard is dropped or [`StageGuard::end`]

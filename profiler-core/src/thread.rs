@@ -322,8 +322,9 @@ impl Hot {
     }
 
     /// Cold: brings this thread up to date with the switch. Registers the thread on its first
-    /// call with profiling on, reads `PROFILE` on the first call of the process, and discards data recorded
-    /// before a reset. Returns the state in force, or `None` while the thread is busy or gone.
+    /// call with profiling on, reads `PROFILE` on the first call of the process, and discards
+    /// data recorded before a reset. Returns the state in force, or `None` while the thread is
+    /// busy or gone.
     #[cold]
     #[inline(never)]
     fn synchronise(&self, state: u64) -> Option<u64> {
