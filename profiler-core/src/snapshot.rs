@@ -67,7 +67,8 @@ pub struct Event {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Overhead {
     /// What the calling code pays per instrumented call (entry, exit, both clock reads): the
-    /// time each call to a child adds to its parent's self time. 0 when not calibrated.
+    /// time each call to a child adds to its parent's total time (to its self time: this less
+    /// `in_stage_ns`, which is in the child's own time). 0 when not calibrated.
     pub per_call_ns: f64,
     /// The part of `per_call_ns` that falls between the two clock reads, and so inside the
     /// stage's own measured duration: what an empty stage reports as its mean. Subtracting it
