@@ -207,11 +207,23 @@ pub fn analyze(snapshot: &Snapshot, options: &ReportOptions) -> Analysis {
 /// Per-stage statistics of `data` (compensated or not); percentiles and spread from `measured`.
 fn stage_analyses(measured: &Snapshot, data: &Snapshot) -> Vec<StageAnalysis> {
     let profiled_ns = data.profiled_ns();
+    let mut recursive = vec![false; data.stages.len()];
+    for (node, is_recursive) in data.tree.iter().zip(profiler_core::recursive_nodes(&data.tree)) {
+        if let Some(stage) = recursive.get_mut(node.stage) {
+            *stage |= is_recursive;
+        }
+    }
     let samples: Vec<StageSample> = data
         .stages
         .iter()
         .zip(&measured.stages)
-        .map(|(stage, raw)| StageSample { calls: stage.calls, mean_ns: stage.mean_ns(), cv: cv(raw) })
+        .zip(&recursive)
+        .map(|((stage, raw), &recursive)| StageSample {
+            calls: stage.calls,
+            mean_ns: stage.mean_ns(),
+            cv: cv(raw),
+            comparable: !recursive && !overhead::is_unreliable(raw.mean_ns(), &measured.overhead),
+        })
         .collect();
     let statistical = severity::statistical(&samples);
     let mut stages: Vec<StageAnalysis> = data
@@ -343,9 +355,10 @@ mod tests {
             [
                 ("main", Severity::Critical, "impact"),
                 ("app::pipeline::parse_document", Severity::High, "impact"),
-                // 14.6 % of profiled time is medium, but its 10 ms mean is above the 95th
-                // percentile of the stage means (8.95 ms): critical by statistics.
-                ("app::net::fetch", Severity::Critical, "mean_above_p95"),
+                // 14.6 % of profiled time is medium, but its 10 ms mean stands out above the
+                // 95th percentile of the stage means (9.30 ms; `tiny`, measured mostly as the
+                // profiler's cost, does not count): one step up by statistics, to high.
+                ("app::net::fetch", Severity::High, "mean_above_p95"),
                 ("render", Severity::Medium, "impact"),
                 ("tiny", Severity::Low, "impact"),
             ]
@@ -358,7 +371,7 @@ mod tests {
         let SeverityReason::MeanAboveP95 { mean_ns, p95_of_means_ns } = fetch.severity_reason else {
             panic!("{:?}", fetch.severity_reason)
         };
-        assert!((mean_ns - 10e6).abs() < 1e-6 && (p95_of_means_ns - 8.95e6).abs() < 1e-3, "{p95_of_means_ns}");
+        assert!((mean_ns - 10e6).abs() < 1e-6 && (p95_of_means_ns - 9.3e6).abs() < 1e-3, "{p95_of_means_ns}");
         assert!(analysis.stage("tiny").unwrap().unreliable);
         assert!(!analysis.stage("render").unwrap().unreliable);
     }

@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(message(&text[..200]), "truncated: the JSON ends early (line 10, column 15)");
         assert_eq!(message("[1, 2]"), "not a profile: the top level is not a JSON object");
         assert_eq!(message("{\"stages\": []}"), "not a profile: no `schema_version` field");
-        assert_eq!(message("{\"schema_version\": \"2\"}"), "not a profile: `schema_version` is \"2\", not a whole number");
+        assert_eq!(
+            message("{\"schema_version\": \"2\"}"),
+            "not a profile: `schema_version` is \"2\", not a whole number"
+        );
         assert_eq!(message("{\"schema_version\": 2.0}"), "not a profile: `schema_version` is 2.0, not a whole number");
         assert_eq!(message("{\"schema_version\": 1, \"stages\": []}"), "unsupported schema version 1, expected 2");
         assert_eq!(message("{\"schema_version\": 3}"), "unsupported schema version 3, expected 2");

@@ -21,18 +21,23 @@
 //! # By statistics
 //!
 //! Only stages with at least [`MIN_CALLS_FOR_STATISTICS`] calls are judged this way (fewer
-//! calls say too little about a mean or a spread); the others keep their impact severity. The
-//! *stage means* are the mean call durations of those judged stages, each stage counting once.
+//! calls say too little about a mean or a spread), and only [comparable](StageSample::comparable)
+//! ones: not a recursive stage, whose calls nest in each other so that its mean and spread mix
+//! depths, nor one measured mostly as the profiler's own cost. The others keep their impact
+//! severity. The *stage means* are the mean call durations of the judged stages, each stage
+//! counting once.
 //!
-//! | rule                                                                 | severity   |
-//! |----------------------------------------------------------------------|------------|
-//! | mean above the 95th percentile of the stage means                    | `critical` |
-//! | mean above 1.5× the mean of the stage means                          | `high`     |
-//! | coefficient of variation (stdev / mean) above 1                      | `high`     |
-//! | mean above 1.2× the mean of the stage means                          | `medium`   |
-//! | otherwise                                                            | `low`      |
+//! | rule                                                                     | severity |
+//! |--------------------------------------------------------------------------|----------|
+//! | mean above the 95th percentile of the stage means and 1.2× their mean    | `high`   |
+//! | mean above 1.5× the mean of the stage means                              | `high`   |
+//! | coefficient of variation (stdev / mean) above 1                          | `high`   |
+//! | mean above 1.2× the mean of the stage means                              | `medium` |
+//! | otherwise                                                                | `low`    |
 //!
-//! The first rule that holds, top to bottom, decides. The rules comparing means need at least
+//! The first rule that holds, top to bottom, decides. The top mean of a set of alike stages is
+//! always above their 95th percentile, hence the second condition of the first rule: a stage
+//! must stand out, not merely come first among equals. The rules comparing means need at least
 //! [`MIN_STAGES_FOR_COMPARISON`] judged stages (comparing one or two stages with each other
 //! says nothing); with fewer, only the coefficient-of-variation rule applies. The 95th
 //! percentile interpolates linearly between ranks ([`percentile_linear`]).
@@ -40,7 +45,9 @@
 //! # The stronger view
 //!
 //! A stage gets the higher of the two severities, with the rule that gave it as its
-//! [`SeverityReason`]. On a tie the impact view gives the reason.
+//! [`SeverityReason`]. On a tie the impact view gives the reason. The statistical view raises a
+//! stage at most one step above its impact severity, and never to `critical`: slow or uneven
+//! calls make a stage worth a look, but `critical` means more than half of the profiled time.
 //!
 //! [`StageSnapshot::impact_ns`]: profiler_core::StageSnapshot::impact_ns
 //! [`Snapshot::profiled_ns`]: profiler_core::Snapshot::profiled_ns
@@ -143,8 +150,9 @@ impl fmt::Display for Severity {
 pub const MIN_CALLS_FOR_STATISTICS: u64 = 10;
 /// The rules comparing means need at least this many judged stages.
 pub const MIN_STAGES_FOR_COMPARISON: usize = 3;
-/// A mean above this percentile of the stage means is [`Severity::Critical`].
-pub const CRITICAL_PERCENTILE: f64 = 0.95;
+/// A mean above this percentile of the stage means (and [`MEDIUM_FACTOR`] × their mean) is
+/// [`Severity::High`].
+pub const OUTLIER_PERCENTILE: f64 = 0.95;
 /// A mean above this multiple of the mean of stage means is [`Severity::High`].
 pub const HIGH_FACTOR: f64 = 1.5;
 /// A coefficient of variation above this is [`Severity::High`].
@@ -235,33 +243,38 @@ pub struct StageSample {
     pub mean_ns: f64,
     /// Coefficient of variation of call durations: standard deviation / mean (0 when the mean is 0).
     pub cv: f64,
+    /// Whether its mean and spread describe its calls: false for a recursive stage (its calls
+    /// nest, so they mix depths) and for one measured mostly as the profiler's own cost.
+    pub comparable: bool,
 }
 
 /// The statistical view of every stage (see the [module documentation](self)), in the order
-/// given: `None` for a stage with fewer than [`MIN_CALLS_FOR_STATISTICS`] calls.
+/// given: `None` for a stage with fewer than [`MIN_CALLS_FOR_STATISTICS`] calls or not
+/// [comparable](StageSample::comparable).
 ///
 /// ```
 /// use profiler_report::severity::{statistical, Severity, StageSample};
-/// let stage = |mean_ns| StageSample { calls: 100, mean_ns, cv: 0.1 };
+/// let stage = |mean_ns| StageSample { calls: 100, mean_ns, cv: 0.1, comparable: true };
 /// let views = statistical(&[stage(1000.0), stage(2000.0), stage(10_000.0)]);
-/// assert_eq!(views[2].map(|(s, _)| s), Some(Severity::Critical)); // above the 95th percentile
+/// assert_eq!(views[2].map(|(s, _)| s), Some(Severity::High)); // above the 95th percentile
 /// assert_eq!(views[0].map(|(s, _)| s), Some(Severity::Low));
 /// ```
 #[must_use]
 pub fn statistical(stages: &[StageSample]) -> Vec<Option<(Severity, SeverityReason)>> {
-    let means: Vec<f64> = stages.iter().filter(|s| s.calls >= MIN_CALLS_FOR_STATISTICS).map(|s| s.mean_ns).collect();
+    let judged = |s: &StageSample| s.comparable && s.calls >= MIN_CALLS_FOR_STATISTICS;
+    let means: Vec<f64> = stages.iter().filter(|s| judged(s)).map(|s| s.mean_ns).collect();
     let compare = means.len() >= MIN_STAGES_FOR_COMPARISON;
-    let p95 = crate::stats::percentile_linear(&means, CRITICAL_PERCENTILE);
+    let p95 = crate::stats::percentile_linear(&means, OUTLIER_PERCENTILE);
     let average = crate::stats::mean(&means);
     stages
         .iter()
         .map(|s| {
-            if s.calls < MIN_CALLS_FOR_STATISTICS {
+            if !judged(s) {
                 return None;
             }
             let mean_ns = s.mean_ns;
-            Some(if compare && mean_ns > p95 {
-                (Severity::Critical, SeverityReason::MeanAboveP95 { mean_ns, p95_of_means_ns: p95 })
+            Some(if compare && mean_ns > p95 && mean_ns > MEDIUM_FACTOR * average {
+                (Severity::High, SeverityReason::MeanAboveP95 { mean_ns, p95_of_means_ns: p95 })
             } else if compare && mean_ns > HIGH_FACTOR * average {
                 (Severity::High, SeverityReason::MeanAboveAverage { mean_ns, average_ns: average, factor: HIGH_FACTOR })
             } else if s.cv > HIGH_VARIATION_ABOVE {
@@ -278,14 +291,19 @@ pub fn statistical(stages: &[StageSample]) -> Vec<Option<(Severity, SeverityReas
         .collect()
 }
 
-/// The stronger of the impact view and the statistical view; the impact view on a tie.
+/// The stronger of the impact view and the statistical view; the impact view on a tie. The
+/// statistical view counts for at most one step above the impact severity, and at most `high`.
 #[must_use]
 pub fn stronger(
     impact: (Severity, SeverityReason),
     statistical: Option<(Severity, SeverityReason)>,
 ) -> (Severity, SeverityReason) {
+    let one_step_up = match impact.0 {
+        Severity::Low => Severity::Medium,
+        Severity::Medium | Severity::High | Severity::Critical => Severity::High,
+    };
     match statistical {
-        Some(view) if view.0 > impact.0 => view,
+        Some((severity, reason)) if severity.min(one_step_up) > impact.0 => (severity.min(one_step_up), reason),
         _ => impact,
     }
 }
@@ -346,7 +364,7 @@ mod tests {
     }
 
     fn sample(calls: u64, mean_ns: f64, cv: f64) -> StageSample {
-        StageSample { calls, mean_ns, cv }
+        StageSample { calls, mean_ns, cv, comparable: true }
     }
 
     fn severities(stages: &[StageSample]) -> Vec<Option<Severity>> {
@@ -354,12 +372,23 @@ mod tests {
     }
 
     #[test]
-    fn a_mean_above_the_95th_percentile_of_means_is_critical() {
+    fn a_mean_standing_out_above_the_95th_percentile_of_means_is_high() {
         // Means 1, 2, 10: the 95th percentile is 2 + 0.9 × 8 = 9.2.
         let views = statistical(&[sample(10, 1.0, 0.0), sample(10, 2.0, 0.0), sample(10, 10.0, 0.0)]);
         assert_eq!(
             views[2],
-            Some((Severity::Critical, SeverityReason::MeanAboveP95 { mean_ns: 10.0, p95_of_means_ns: 9.2 }))
+            Some((Severity::High, SeverityReason::MeanAboveP95 { mean_ns: 10.0, p95_of_means_ns: 9.2 }))
+        );
+        // Four alike stages, one a little slower by chance: above the percentile, but not
+        // standing out (below 1.2× the mean of means), so nothing.
+        assert_eq!(
+            severities(&[
+                sample(100, 2.38, 0.1),
+                sample(100, 2.31, 0.1),
+                sample(100, 2.35, 0.1),
+                sample(100, 2.29, 0.1)
+            ]),
+            [Some(Severity::Low); 4]
         );
         // At the percentile itself: not above it. Means 5, 5, 5: nothing stands out.
         assert_eq!(
@@ -376,7 +405,7 @@ mod tests {
         stages.push(sample(50, 151.0, 0.0));
         stages.push(sample(50, 400.0, 0.0));
         let views = statistical(&stages);
-        assert_eq!(views[19].unwrap().0, Severity::Critical);
+        assert_eq!(views[19].unwrap().0, Severity::High);
         assert_eq!(views[18].unwrap().0, Severity::Medium, "151 > 1.2 × 117.55 but < 1.5×");
         assert!(
             matches!(views[18].unwrap().1, SeverityReason::MeanAboveAverage { factor, .. } if factor == MEDIUM_FACTOR)
@@ -406,7 +435,16 @@ mod tests {
         let views = severities(&stages);
         assert_eq!(views[0], None);
         // The 9-call stage's huge mean does not enter the percentile: 10 is still above it.
-        assert_eq!(views[3], Some(Severity::Critical));
+        assert_eq!(views[3], Some(Severity::High));
+    }
+
+    #[test]
+    fn stages_not_comparable_are_not_judged_nor_counted() {
+        let recursive = StageSample { comparable: false, ..sample(1000, 1e9, 30.0) };
+        let stages = [recursive, sample(10, 1.0, 0.0), sample(10, 2.0, 0.0), sample(10, 10.0, 0.0)];
+        let views = severities(&stages);
+        assert_eq!(views[0], None, "neither its spread nor its mean counts");
+        assert_eq!(views[3], Some(Severity::High), "its mean stays out of the percentile");
     }
 
     #[test]
@@ -414,6 +452,18 @@ mod tests {
         assert_eq!(severities(&[sample(10, 1.0, 0.0), sample(10, 100.0, 0.0)]), [Some(Severity::Low); 2]);
         assert_eq!(severities(&[sample(10, 100.0, 2.0)]), [Some(Severity::High)]);
         assert_eq!(severities(&[]), []);
+    }
+
+    #[test]
+    fn statistics_raise_a_stage_one_step_at_most_and_never_to_critical() {
+        let high = (Severity::High, SeverityReason::HighVariation { cv: 3.0 });
+        let low = (Severity::Low, SeverityReason::Impact { share: 0.01 });
+        assert_eq!(stronger(low, Some(high)), (Severity::Medium, high.1));
+        let medium = (Severity::Medium, SeverityReason::Impact { share: 0.15 });
+        assert_eq!(stronger(medium, Some(high)), high);
+        let critical = (Severity::Critical, SeverityReason::MeanAboveP95 { mean_ns: 9.0, p95_of_means_ns: 8.0 });
+        let high_impact = (Severity::High, SeverityReason::Impact { share: 0.3 });
+        assert_eq!(stronger(high_impact, Some(critical)), high_impact, "critical only by impact");
     }
 
     #[test]

@@ -866,7 +866,7 @@ mod tests {
 
         let fetch = &v["stages"][2];
         assert_eq!((fetch["is_async"].as_bool(), fetch["busy_ns"].as_u64()), (Some(true), Some(120_000_000)));
-        assert_eq!(fetch["severity"], "critical");
+        assert_eq!(fetch["severity"], "high");
         assert_eq!(fetch["severity_rule"], "mean_above_p95");
         assert_eq!(fetch["segments"], serde_json::json!([]));
 
@@ -902,7 +902,7 @@ mod tests {
                 ("main", "critical"),
                 ("app::pipeline::parse_document", "high"),
                 ("render", "medium"),
-                ("app::net::fetch", "critical")
+                ("app::net::fetch", "high")
             ]
         );
         assert_eq!(
