@@ -72,6 +72,9 @@ pub struct StageAnalysis {
     /// Whether the mean is too close to the profiler's own cost to be trusted
     /// ([`overhead::is_unreliable`]).
     pub unreliable: bool,
+    /// Whether its calls nest in each other somewhere in the call tree (recursion): its mean,
+    /// spread and trend then mix calls of different depths.
+    pub recursive: bool,
 }
 
 /// A part of a stage's time: its own body or a callee.
@@ -181,13 +184,18 @@ pub fn analyze(snapshot: &Snapshot, options: &ReportOptions) -> Analysis {
         by_index[stage.index] = Some(position);
         by_name.insert(stage.name.clone(), position);
     }
+    // A recursive stage's calls fill its segments depth by depth, not in time order.
+    let trends = trend::trends(&snapshot.stages)
+        .into_iter()
+        .filter(|t| by_name.get(&t.stage).is_none_or(|&i: &usize| !stages[i].recursive))
+        .collect();
     let mut analysis = Analysis {
         wall_ns: snapshot.wall_ns,
         profiled_ns: data.profiled_ns(),
         stages,
         tree: data.tree.clone(),
         bottlenecks,
-        trends: trend::trends(&snapshot.stages),
+        trends,
         recommendations: Vec::new(),
         hidden_recommendations: 0,
         overhead,
@@ -260,6 +268,7 @@ fn stage_analyses(measured: &Snapshot, data: &Snapshot) -> Vec<StageAnalysis> {
                 severity,
                 severity_reason,
                 unreliable: raw.calls > 0 && overhead::is_unreliable(raw.mean_ns(), &measured.overhead),
+                recursive: recursive[index],
             }
         })
         .collect();

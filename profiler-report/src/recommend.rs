@@ -8,8 +8,8 @@
 //!
 //! | rule             | fires when                                                                 | confidence |
 //! |------------------|-----------------------------------------------------------------------------|------------|
-//! | `dominant_stage` | impact above 20 % of profiled time and its own body (self time) above 10 %  | 0.9 (0.5 if the stage is unreliable) |
-//! | `high_variance`  | at least 10 calls, stdev / mean above 1, impact at least 1 %                | 0.75 |
+//! | `dominant_stage` | impact above 20 % of profiled time and its own body (self time) above 10 %  | 0.9 (0.5 if the stage is unreliable or its body is mostly the profiler's cost of the calls it makes) |
+//! | `high_variance`  | at least 10 calls, stdev / mean above 1, impact at least 1 %, not recursive, not unreliable | 0.75 |
 //! | `degrading_trend`| a degrading trend (see [`crate::trend`]) and impact at least 1 %             | 0.8 (0.65 with fewer than 32 calls in a window) |
 //! | `cheap_hot_stage`| at least 10,000 calls and a mean below 10 × the profiler's cost per call (below 1 µs when not calibrated) | 0.7 (0.6 when not calibrated) |
 //!
@@ -30,8 +30,9 @@
 //!
 //! `expected_speedup` is `profiled / (profiled − saved)`.
 //!
-//! **Priority** is the higher of the stage's severity and the severity of the time saved as a
-//! share of profiled time (the same steps: above 50 % critical, 20 % high, 10 % medium).
+//! **Priority** follows the time saved as a share of profiled time: above 20 % (a 1.25× faster
+//! program) critical, above 10 % high, above 3 % medium, else low; where no time saved is known,
+//! the stage's severity. A heavy stage whose fix gains little is not an urgent recommendation.
 //! Recommendations are sorted by priority, then confidence, then time saved, all descending.
 
 use std::fmt::Write as _;
@@ -177,6 +178,21 @@ pub fn recommendations(measured: &Snapshot, analysis: &Analysis) -> Vec<Recommen
     found
 }
 
+/// The priority of a recommendation saving `saved_ns` of `profiled_ns` (see the [module
+/// documentation](self)), compared in integers.
+fn gain_priority(saved_ns: u64, profiled_ns: u64) -> Severity {
+    let (saved, profiled) = (u128::from(saved_ns), u128::from(profiled_ns));
+    if 5 * saved > profiled {
+        Severity::Critical
+    } else if 10 * saved > profiled {
+        Severity::High
+    } else if 100 * saved > 3 * profiled {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
 /// Fills in the derived fields of a recommendation.
 struct Draft<'a> {
     analysis: &'a Analysis,
@@ -189,7 +205,6 @@ impl Draft<'_> {
     fn finish(self, issue: String, action: String, improvement: String, saved: Option<u64>) -> Recommendation {
         let profiled = self.analysis.profiled_ns;
         let saved = saved.map(|s| s.min(profiled));
-        let by_gain = saved.map_or(Severity::Low, |s| Severity::of_impact(s, profiled));
         Recommendation {
             stage: self.stage.name.clone(),
             rule: self.rule,
@@ -199,7 +214,8 @@ impl Draft<'_> {
             time_saved_ns: saved,
             expected_speedup: saved.filter(|&s| s < profiled).map(|s| profiled as f64 / (profiled - s) as f64),
             amdahl: None,
-            priority: self.stage.severity.max(by_gain),
+            // What following it would gain; the stage's weight only where no gain is known.
+            priority: saved.map_or(self.stage.severity, |saved| gain_priority(saved, profiled)),
             confidence: self.confidence,
         }
     }
@@ -230,12 +246,13 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
     let amdahl = Amdahl::new(body_share, analysis.cores, stage.threads);
     let spread = match amdahl.speedup_cores {
         Some(_) => format!(", or spread independent work over the {} cores", analysis.cores),
-        None if stage.threads > 1 => format!(" (it already runs on {} threads)", stage.threads),
+        None if stage.threads > 1 => format!(" (it is already called from {} threads)", stage.threads),
         None => String::new(),
     };
     let action = format!(
         "work on its own body ({}, {} of profiled time): split it into instrumented stages to see \
-         which part costs, and make that part faster{spread}",
+         which part costs, and make that part faster{spread}; if it waits (I/O, locks, sleeps, \
+         channels), overlap or remove the waits instead",
         format_ns(stage.self_ns),
         format_percent(body_share),
     );
@@ -262,7 +279,9 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
         Some(_) => stage.self_ns as f64 * (1.0 - f64::from(stage.threads.max(1)) / analysis.cores as f64),
         None => stage.self_ns as f64 / 2.0,
     };
-    let confidence = if stage.unreliable { 0.5 } else { 0.9 };
+    // A body whose time is mostly the profiler's cost of the calls it makes is no finding.
+    let overhead_bound = stage.unreliable || 2 * profiler_cost_in_body(measured, analysis, stage) > stage.self_ns;
+    let confidence = if overhead_bound { 0.5 } else { 0.9 };
     let mut recommendation = Draft { analysis, stage, rule: Rule::DominantStage, confidence }.finish(
         issue,
         action,
@@ -273,8 +292,28 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
     Some(recommendation)
 }
 
+/// The profiler's estimated cost inside `stage`'s self time (its own stamps and the calls it
+/// makes to instrumented stages): what compensation would take from it. 0 when already
+/// compensated or not calibrated.
+fn profiler_cost_in_body(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysis) -> u64 {
+    if analysis.compensated || !analysis.overhead.calibrated {
+        return 0;
+    }
+    let compensated = crate::overhead::compensate(measured);
+    match (measured.stages.get(stage.index), compensated.stages.get(stage.index)) {
+        (Some(raw), Some(net)) => raw.self_ns.saturating_sub(net.self_ns),
+        _ => 0,
+    }
+}
+
 fn high_variance(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysis) -> Option<Recommendation> {
-    if stage.calls < MIN_CALLS_FOR_STATISTICS || stage.cv <= VARIANCE_CV_ABOVE || stage.impact < MIN_IMPACT {
+    // A recursive stage's calls differ by depth, and an unreliable one's by the profiler's noise.
+    if stage.calls < MIN_CALLS_FOR_STATISTICS
+        || stage.cv <= VARIANCE_CV_ABOVE
+        || stage.impact < MIN_IMPACT
+        || stage.recursive
+        || stage.unreliable
+    {
         return None;
     }
     let histogram = &measured.stages.get(stage.index)?.histogram;
@@ -526,7 +565,7 @@ mod tests {
         let work = of(&all(&snapshot), "work", Rule::DominantStage).unwrap();
         assert_eq!(work.amdahl.as_ref().unwrap().speedup_cores, None);
         assert_eq!(work.time_saved_ns, Some(300), "2× faster body: 600 / 2");
-        assert!(work.action.contains("already runs on 4 threads"), "{}", work.action);
+        assert!(work.action.contains("already called from 4 threads"), "{}", work.action);
     }
 
     #[test]
@@ -615,19 +654,64 @@ mod tests {
         assert_eq!(
             summary,
             [
+                // Saves 300ms of 820ms (36.6 %): a fourth of its time spread over 4 cores.
                 ("main", Rule::DominantStage, Severity::Critical),
-                ("app::pipeline::parse_document", Rule::DominantStage, Severity::High),
-                ("app::pipeline::parse_document", Rule::DegradingTrend, Severity::High),
+                // 100ms (12.2 %), then 75ms and 75.2ms (9.1 %, 9.2 %): by confidence.
                 ("app::pipeline::parse_document", Rule::HighVariance, Severity::High),
+                ("app::pipeline::parse_document", Rule::DominantStage, Severity::Medium),
+                ("app::pipeline::parse_document", Rule::DegradingTrend, Severity::Medium),
                 ("tiny", Rule::CheapHotStage, Severity::Low),
             ]
         );
-        // Priorities never fall below the stage's severity.
-        let analysis = analyze(&full_snapshot(), &test_options());
         for r in &found {
-            assert!(r.priority >= analysis.stage(&r.stage).unwrap().severity, "{r:?}");
             assert!((0.0..=1.0).contains(&r.confidence));
         }
+    }
+
+    #[test]
+    fn a_recursive_stage_gets_neither_variance_nor_trend_findings() {
+        // Widely varying, growing calls: both findings while `walk` does not recurse.
+        let mut snapshot = flat(&[("walk", &[(1000, 900), (100_000, 100)])], 1_000_000);
+        snapshot.stages[1].segments = segments_of(1000, |i| 1000 + 50 * i);
+        let found = all(&snapshot);
+        assert!(of(&found, "walk", Rule::HighVariance).is_some());
+        assert!(of(&found, "walk", Rule::DegradingTrend).is_some());
+        // Once some of its calls nest in others, the spread and the segments mix depths.
+        snapshot.tree.push(TreeNode {
+            stage: 1,
+            parent: Some(1),
+            calls: 100,
+            total_ns: 100_000,
+            self_ns: 100_000,
+            busy_ns: 0,
+        });
+        let analysis = analyze(&snapshot, &ReportOptions { min_confidence: 0.0, ..test_options() });
+        assert!(analysis.stage("walk").unwrap().recursive);
+        assert!(analysis.trends.iter().all(|t| t.stage != "walk"), "{:?}", analysis.trends);
+        let found = &analysis.recommendations;
+        assert_eq!(of(found, "walk", Rule::HighVariance), None);
+        assert_eq!(of(found, "walk", Rule::DegradingTrend), None);
+    }
+
+    #[test]
+    fn priority_follows_the_time_saved() {
+        assert_eq!(gain_priority(201, 1000), Severity::Critical);
+        assert_eq!(gain_priority(200, 1000), Severity::High, "bounds belong to the lower step");
+        assert_eq!(gain_priority(101, 1000), Severity::High);
+        assert_eq!(gain_priority(31, 1000), Severity::Medium);
+        assert_eq!(gain_priority(30, 1000), Severity::Low);
+        assert_eq!(gain_priority(0, 0), Severity::Low);
+    }
+
+    #[test]
+    fn a_body_made_of_the_profilers_cost_is_no_finding() {
+        // `main` calls `leaf` a million times: 31 ms of main's own 50 ms are the profiler's
+        // 40 ns per call into `leaf` (9 ns of it lands in leaf's time, 31 ns in the caller's).
+        let mut snapshot = flat(&[("leaf", &[(100, 1_000_000)])], 50_000_000);
+        let main = |snapshot: &Snapshot| of(&all(snapshot), "main", Rule::DominantStage).expect("body 33 %");
+        assert!((main(&snapshot).confidence - 0.9).abs() < 1e-12, "not calibrated: a finding");
+        snapshot.overhead = Overhead { per_call_ns: 40.0, in_stage_ns: 9.0 };
+        assert!((main(&snapshot).confidence - 0.5).abs() < 1e-12, "below the default 0.6: hidden");
     }
 
     #[test]

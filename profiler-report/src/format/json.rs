@@ -915,7 +915,7 @@ mod tests {
         assert_eq!(v["trends"][0]["late_calls"], 490);
         let rules: Vec<&str> =
             v["recommendations"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
-        assert_eq!(rules, ["dominant_stage", "dominant_stage", "degrading_trend", "high_variance", "cheap_hot_stage"]);
+        assert_eq!(rules, ["dominant_stage", "high_variance", "dominant_stage", "degrading_trend", "cheap_hot_stage"]);
         let first = &v["recommendations"][0];
         assert_eq!(first["stage"], "main");
         assert_eq!(first["priority"], "critical");

@@ -28,6 +28,8 @@ pub(crate) const TREE_MIN_SHARE: f64 = 0.01;
 pub(crate) const TREE_MAX_NODES: usize = 40;
 /// Deeper call-tree nodes are not indented further; their depth is printed instead.
 const TREE_MAX_INDENT: usize = 10;
+/// Above this share of profiled time, the profiler's estimated cost gets a line of advice.
+const LARGE_OVERHEAD_SHARE: f64 = 0.1;
 
 /// Renders the text report of a snapshot with the default options and without colour:
 /// [`analyze`] then [`render_report`].
@@ -158,6 +160,10 @@ fn header(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options: &
         ));
         if analysis.compensated {
             out.line("compensated: that cost is subtracted from the times below");
+        } else if overhead.share > LARGE_OVERHEAD_SHARE {
+            // Uncorrected, such a cost makes callers of cheap stages look slow in their own body.
+            out.line("that cost is in the times below, mostly in the callers of the cheapest stages: run with");
+            out.line("PROFILE_COMPENSATE=1 to subtract it, or remove `#[instrument_stage]` from those stages");
         }
     } else {
         out.line("profiler overhead: not calibrated");
@@ -596,6 +602,19 @@ mod tests {
             report.contains("inside the stage)\ncompensated: that cost is subtracted from the times below"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn a_large_overhead_comes_with_what_to_do_about_it() {
+        let advice = "PROFILE_COMPENSATE=1 to subtract it";
+        assert!(!render(&full_snapshot(), &test_options()).contains(advice), "0.6 % of profiled time");
+        let mut snapshot = full_snapshot();
+        snapshot.overhead.per_call_ns = 500.0; // 201,071 calls: 100ms, 12.3 % of 820ms
+        let report = render(&snapshot, &test_options());
+        check_width(&report);
+        assert!(report.contains(advice), "{report}");
+        let compensated = render(&snapshot, &ReportOptions { compensate: true, ..test_options() });
+        assert!(!compensated.contains(advice), "{compensated}");
     }
 
     #[test]
