@@ -330,11 +330,14 @@ impl Merged {
                 self.nodes.push(MergedNode { stage, parent, calls: 0, total: 0, self_time: 0, busy: 0 });
             }
             merged_index.push(Some(target));
-            let (calls, busy) = (node.calls.load(Relaxed), node.busy.load(Relaxed));
+            // Each counter read once: the owner may be recording meanwhile, and a second read
+            // of `total` for the self time could exceed the first (self above total).
+            let (calls, busy, total) = (node.calls.load(Relaxed), node.busy.load(Relaxed), node.total.load(Relaxed));
+            let own_time = if node.is_async.load(Relaxed) { busy } else { total };
             let out = &mut self.nodes[target];
             out.calls += calls;
-            out.total += node.total.load(Relaxed);
-            out.self_time += node.own_time().saturating_sub(children_time[index as usize]);
+            out.total += total;
+            out.self_time += own_time.saturating_sub(children_time[index as usize]);
             out.busy += busy;
             if calls > 0 || busy > 0 {
                 touched.insert(stage);
@@ -455,7 +458,11 @@ impl Merged {
             busy[stage] += node.busy;
         }
         for ((stage, [calls, total, sum, own]), busy) in snapshot.stages.iter_mut().zip(sums).zip(busy) {
-            stage.calls = calls;
+            // Every call is counted in its node and in its histogram, which a snapshot reads one
+            // after the other while threads record; the calls made in between would make the two
+            // disagree, so a live stage takes its count from the histogram.
+            let counted = stage.histogram.count();
+            stage.calls = if counted > 0 { counted } else { calls };
             stage.total_ns = ns(total);
             stage.sum_ns = ns(sum);
             stage.self_ns = ns(own);

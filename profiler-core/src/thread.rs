@@ -29,8 +29,9 @@
 //! in [`Owner::register`], the enter/exit paths and [`Owner`]'s destructor, which nulls them
 //! before the data can be freed. An [`Entry`]'s node is dereferenced only after it has been
 //! found equal to `Hot::current` or to one of its ancestors, that is, only when it is a node
-//! of this thread's live tree; a guard moved to another thread, or outliving its thread's
-//! data, never matches there and is ignored.
+//! of this thread's live tree; an entry from another thread (a guard is not `Send`, but an
+//! `InstrumentedFuture` moves between polls), or outliving its thread's data, never matches
+//! there and is ignored.
 #![allow(unsafe_code)]
 
 use std::cell::{Cell, RefCell};
