@@ -148,6 +148,28 @@ fn init_with_profile_unset_prints_nothing() {
     assert_eq!(run.stderr, format!("{STDERR_BEFORE}{STDERR_AFTER}"));
 }
 
+/// Dumps from several threads at once each write a profile of their own.
+#[test]
+fn concurrent_dumps_write_a_file_each() {
+    const TEST: &str = "concurrent_dumps_write_a_file_each";
+    support::run_program_if_child(CHILD, TEST, || {
+        profiler_core::time_stage("pipeline", work);
+        let dumps: Vec<_> = (0..4).map(|_| std::thread::spawn(profiler_report::dump)).collect();
+        for dump in dumps {
+            dump.join().unwrap();
+        }
+        std::process::exit(0);
+    });
+    let scratch = scratch(TEST);
+    let run = run_child(TEST, &scratch.0, &[("PROFILE", "1".as_ref()), ("PROFILE_FORMAT", "json".as_ref())]);
+    assert!(run.status.success(), "{:?}\n{}", run.status, run.stderr);
+    let files = scratch.entries("profiles");
+    assert_eq!(files.len(), 4, "{files:?}\n{}", run.stderr);
+    for file in files {
+        check_profile(&scratch.0.join("profiles").join(file));
+    }
+}
+
 /// Warnings and the report go to stderr; when it cannot be written (here: a full disk), the
 /// program must still run to its end, with its own output and exit status.
 #[cfg(target_os = "linux")]

@@ -52,6 +52,7 @@ pub fn dump() {
     if !profiler_core::is_enabled() {
         return;
     }
+    let _one_at_a_time = one_dump_at_a_time();
     let options = ReportOptions::from_env();
     let snapshot = profiler_core::snapshot();
     let path = options.output_path(snapshot.created_at, std::process::id());
@@ -67,6 +68,7 @@ pub fn dump_to(path: impl AsRef<Path>) {
     if !profiler_core::is_enabled() {
         return;
     }
+    let _one_at_a_time = one_dump_at_a_time();
     let options = ReportOptions::from_env();
     report(&profiler_core::snapshot(), &options, path.as_ref(), stderr_colour(), &mut io::stderr().lock());
 }
@@ -154,6 +156,14 @@ fn link_target(path: &Path) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other(format!("{}: too many levels of symbolic links", path.display())))
+}
+
+/// Serialises the dumps of a process: dumps from several threads at once would pick the same
+/// free file name (it is free until one of them writes it) and interleave their reports.
+fn one_dump_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DUMPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A dump that panicked (it never should) leaves nothing half done that matters here.
+    DUMPING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether to colour what goes to stderr: a terminal, and `NO_COLOR` unset or empty
