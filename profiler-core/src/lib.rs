@@ -52,12 +52,15 @@
 //! Data of exited threads is merged when they exit, never lost. Calls made from thread-local
 //! destructors after the profiler's own thread state is gone, and calls made while the profiler
 //! itself is allocating or holding a lock on the same thread (an instrumented global allocator),
-//! pass unrecorded instead of crashing, recursing or deadlocking.
+//! pass unrecorded instead of crashing, recursing or deadlocking. In the child of a `fork()`,
+//! profiling is off for good (see the `fork` module). Warnings that cannot be written to stderr
+//! are dropped rather than stopping the program.
 
 mod arena;
 mod calibrate;
 mod callsite;
 mod clock;
+mod fork;
 mod future;
 mod guard;
 mod histogram;

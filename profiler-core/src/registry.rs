@@ -61,12 +61,15 @@ impl Registry {
     /// The global registry.
     pub fn global() -> &'static Registry {
         static GLOBAL: OnceLock<Registry> = OnceLock::new();
-        GLOBAL.get_or_init(|| Registry {
-            ids: DashMap::new(),
-            names: RwLock::new(Vec::new()),
-            threads: Mutex::new(Threads { next_serial: 1, ..Threads::default() }),
-            counters: DashMap::new(),
-            memory: DashMap::new(),
+        GLOBAL.get_or_init(|| {
+            crate::fork::watch();
+            Registry {
+                ids: DashMap::new(),
+                names: RwLock::new(Vec::new()),
+                threads: Mutex::new(Threads { next_serial: 1, ..Threads::default() }),
+                counters: DashMap::new(),
+                memory: DashMap::new(),
+            }
         })
     }
 
@@ -114,6 +117,9 @@ impl Registry {
     /// Merges an exiting thread's data into the retired totals (unless hidden) and forgets
     /// the thread. **Locking behaviour:** takes the thread-list lock.
     pub(crate) fn retire_thread(&self, data: &Arc<ThreadData>) {
+        if crate::fork::in_child() {
+            return; // The forking thread's data, copied: the parent merges the original.
+        }
         let generation = switch::generation(switch::state());
         let mut threads = self.lock_threads();
         if data.generation.load(Relaxed) == generation && !data.hidden.load(Relaxed) {
@@ -135,6 +141,9 @@ impl Registry {
     /// profiling on measure that cost again, on a short-lived thread of their own (about
     /// 0.3 ms each), and the lowest measurement is kept.
     pub fn snapshot(&self) -> Snapshot {
+        if crate::fork::in_child() {
+            return Snapshot::empty(); // The locks may be held by threads the child lacks.
+        }
         calibrate::wait_for_result();
         thread::while_busy(|| {
             calibrate::again();
@@ -166,6 +175,9 @@ impl Registry {
     /// Threads drop their old data when they next start a call; a call in progress at the reset
     /// is not recorded, unless its thread starts another call before it ends.
     pub fn reset(&self) {
+        if crate::fork::in_child() {
+            return; // Nothing is recorded in the child of a `fork()`, and the locks may be held.
+        }
         thread::while_busy(|| {
             let mut threads = self.lock_threads();
             switch::bump_generation();

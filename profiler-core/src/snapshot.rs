@@ -210,6 +210,23 @@ pub struct MemorySnapshot {
 }
 
 impl Snapshot {
+    /// A snapshot of nothing, taken now.
+    pub(crate) fn empty() -> Self {
+        Snapshot {
+            created_at: SystemTime::now(),
+            wall_ns: 0,
+            threads: 0,
+            stages: Vec::new(),
+            tree: Vec::new(),
+            counters: Vec::new(),
+            memory: Vec::new(),
+            overhead: Overhead::default(),
+            clock: crate::clock_name().to_owned(),
+            events: Vec::new(),
+            dropped_events: 0,
+        }
+    }
+
     /// Caller → callee edges derived from the call tree, sorted by (parent, child).
     #[must_use]
     pub fn edges(&self) -> Vec<Edge> {

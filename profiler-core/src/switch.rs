@@ -86,11 +86,20 @@ pub(crate) fn ensure_initialised() -> u64 {
 /// Calls already in progress finish recording; calls that start while profiling is off are
 /// not recorded and cost one relaxed atomic load.
 pub fn set_enabled(enabled: bool) {
+    if crate::fork::in_child() {
+        return; // Off for good in the child of a `fork()`: see `crate::fork`.
+    }
     READ_ENV.call_once(|| {});
     let _ = STATE.fetch_update(Relaxed, Relaxed, |s| {
         let generation = (s & !ENABLED).max(GENERATION_STEP);
         Some(generation | u64::from(enabled))
     });
+}
+
+/// Turns profiling off in the child of a `fork()`, without the `Once` another thread of the
+/// parent may have been inside: the generation becomes non-zero, so `PROFILE` is never read.
+pub(crate) fn turn_off_in_fork_child() {
+    let _ = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & !ENABLED).max(GENERATION_STEP)));
 }
 
 /// Whether calls are being recorded now (reads `PROFILE` on first use).
