@@ -250,6 +250,9 @@ fn stage_table(out: &mut Report, analysis: &Analysis, options: &ReportOptions) {
             format_ns_f(analysis.overhead.in_stage_ns)
         ));
     }
+    if analysis.stages.iter().any(|s| s.calls == 0 && !s.is_async) {
+        out.line("0 calls: in progress, the report was made from inside it; the call tree shows its callees");
+    }
 }
 
 fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options: &ReportOptions) {
@@ -257,10 +260,6 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
     if tree.is_empty() {
         return;
     }
-    let time = |i: usize| {
-        let node = &tree[i];
-        if snapshot.stages.get(node.stage).is_some_and(|s| s.is_async) { node.busy_ns } else { node.total_ns }
-    };
     // Depth-first order, children by time descending; a hidden node hides its subtree.
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); tree.len()];
     let mut roots = Vec::new();
@@ -270,6 +269,21 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
             None => roots.push(i),
         }
     }
+    // A node with no completed call is in progress (the report is made from inside it, say
+    // `dump()` at the end of an instrumented `main`): its time so far is at least its children's.
+    let in_progress = |i: usize| tree[i].calls == 0;
+    let mut times = vec![0u64; tree.len()];
+    for i in (0..tree.len()).rev() {
+        let node = &tree[i];
+        let own =
+            if snapshot.stages.get(node.stage).is_some_and(|s| s.is_async) { node.busy_ns } else { node.total_ns };
+        times[i] = if in_progress(i) {
+            own.max(children[i].iter().map(|&c| times[c]).fold(0, u64::saturating_add))
+        } else {
+            own
+        };
+    }
+    let time = |i: usize| times[i];
     let by_time = |list: &mut Vec<usize>| list.sort_by(|&a, &b| time(b).cmp(&time(a)).then(a.cmp(&b)));
     by_time(&mut roots);
     for list in &mut children {
@@ -278,7 +292,7 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
     let visible = |i: usize| {
         let Some(stage) = analysis.stage_at(tree[i].stage) else { return false };
         crate::stats::share(time(i), analysis.profiled_ns) >= TREE_MIN_SHARE
-            && (options.threshold_ns == 0 || stage.mean_ns >= options.threshold_ns as f64)
+            && (options.threshold_ns == 0 || in_progress(i) || stage.mean_ns >= options.threshold_ns as f64)
     };
     out.heading("call tree (time and share of the caller's time; roots: of profiled time)");
     let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
@@ -295,10 +309,10 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
         let depth_mark = if depth > TREE_MAX_INDENT { format!("[{depth}] ") } else { String::new() };
         let width = 66 - indent.len() - depth_mark.len();
         let whole = node.parent.filter(|&p| p < i).map_or(analysis.profiled_ns, time);
+        let calls = if in_progress(i) { "in progress".to_owned() } else { node.calls.to_string() };
         out.line(format_args!(
-            "{indent}{depth_mark}{:<width$} {:>12} {:>7} {:>7}",
+            "{indent}{depth_mark}{:<width$} {calls:>12} {:>7} {:>7}",
             marked_name(stage, width),
-            node.calls,
             format_ns(time(i)),
             format_percent(crate::stats::share(time(i), whole)),
         ));
@@ -602,6 +616,24 @@ mod tests {
             report.contains("inside the stage)\ncompensated: that cost is subtracted from the times below"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn a_call_in_progress_shows_in_the_tree_with_its_callees() {
+        // A report made from inside `main`: main has no completed call, its callees have.
+        let mut snapshot = full_snapshot();
+        snapshot.tree[0].calls = 0;
+        (snapshot.tree[0].total_ns, snapshot.tree[0].self_ns) = (0, 0);
+        snapshot.stages[0].calls = 0;
+        (snapshot.stages[0].total_ns, snapshot.stages[0].self_ns, snapshot.stages[0].sum_ns) = (0, 0, 0);
+        snapshot.stages[0].histogram = profiler_core::Histogram::default();
+        let report = render(&snapshot, &test_options());
+        check_width(&report);
+        let tree: Vec<&str> = report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take(2).collect();
+        assert!(tree[0].starts_with("main ") && tree[0].contains(" in progress "), "{report}");
+        assert!(tree[0].ends_with(" 420ms  100.0%"), "its callees' 300ms and 120ms: {report}");
+        assert!(tree[1].trim_start().starts_with("app::pipeline::parse_document"), "{report}");
+        assert!(report.contains("\n0 calls: in progress, the report was made from inside it;"), "{report}");
     }
 
     #[test]
