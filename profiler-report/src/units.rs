@@ -111,22 +111,30 @@ pub fn parse_duration_ns(text: &str) -> Result<u64, String> {
 }
 
 /// `text` with each control character (newline, tab, NUL, ESC, DEL, the C1 controls: see
-/// [`char::is_control`]) written as in a Rust string literal ([`char::escape_default`]: `\n`,
-/// `\t`, `\u{1b}`, `\u{7f}`), so that a name read from a profile can neither break a line of
-/// a text report nor send escape sequences to the terminal. Other characters are kept.
+/// [`char::is_control`]) and each bidirectional formatting mark written as in a Rust string
+/// literal ([`char::escape_default`]: `\n`, `\t`, `\u{1b}`, `\u{202e}`), so that a name read
+/// from a profile can neither break a line of a text report, nor send escape sequences to the
+/// terminal, nor reorder what it shows. Other characters are kept.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if c.is_control() {
+        if needs_escape(c) {
             escaped.extend(c.escape_default());
         } else {
             escaped.push(c);
         }
     }
     Cow::Owned(escaped)
+}
+
+/// Control characters, and the invisible marks that reorder text on a terminal (bidirectional
+/// overrides and isolates), which could make a name read as another.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Makes `name` [`printable`] and shortens it to at most `width` characters by replacing its
@@ -323,6 +331,9 @@ mod tests {
         // The escapes count in the width, so a shortened name still fits its column.
         assert_eq!(ellipsize("x\ty", 10), "x\\ty");
         assert_eq!(ellipsize("abc::\x1b", 8), "…\\u{1b}");
+        // A right-to-left override would make `evil_gpj.exe` read as `evil_exe.jpg`.
+        assert_eq!(printable("evil_\u{202e}gpj.exe"), "evil_\\u{202e}gpj.exe");
+        assert_eq!(printable("a\u{2066}b\u{200f}"), "a\\u{2066}b\\u{200f}");
     }
 
     #[test]
