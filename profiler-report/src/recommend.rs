@@ -13,7 +13,9 @@
 //! | `degrading_trend`| a degrading trend (see [`crate::trend`]) and impact at least 1 %             | 0.8 (0.65 with fewer than 32 calls in a window) |
 //! | `cheap_hot_stage`| at least 10,000 calls and a mean below 10 × the profiler's cost per call (below 1 µs when not calibrated) | 0.7 (0.6 when not calibrated) |
 //!
-//! **Gains.** All are shares of *profiled time*, taken as the program's work:
+//! **Gains.** All are shares of *profiled time*, taken as the program's work, and the report
+//! says "profiled work": a program that spends much of its wall time outside instrumented
+//! stages, or waiting inside them, gains less.
 //!
 //! - `dominant_stage`: Amdahl's law on the stage's own body, `p` = its self time / profiled
 //!   time, profiled time taken as the program's run time: the speed-up is at most
@@ -257,7 +259,7 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
         format_percent(body_share),
     );
     let mut improvement =
-        format!("overall at most {} faster if its body were 2× faster", format_factor(amdahl.speedup_2x));
+        format!("profiled work at most {} faster if its body were 2× faster", format_factor(amdahl.speedup_2x));
     let spread_factor = analysis.cores as f64 / f64::from(stage.threads.max(1));
     match amdahl.speedup_cores {
         // Spreading over twice the threads is the 2× case.
@@ -551,7 +553,7 @@ mod tests {
         let work = analyze(&snapshot, &options).recommendations.into_iter().find(|r| r.stage == "work").unwrap();
         assert!(
             work.expected_improvement.starts_with(
-                "overall at most 1.43× faster if its body were 2× faster or spread over 2 cores, 2.50× if"
+                "profiled work at most 1.43× faster if its body were 2× faster or spread over 2 cores, 2.50× if"
             ),
             "{}",
             work.expected_improvement
