@@ -260,3 +260,19 @@ fn snapshots_taken_while_threads_record_are_consistent_profiles() {
         worker.join().unwrap();
     }
 }
+
+/// Snapshots carry the process's CPU time, which grows with work done (other tests of this
+/// binary only add to it).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_vendor = "apple"))]
+#[test]
+fn snapshots_carry_the_processs_cpu_time() {
+    enabled();
+    let before = snapshot().cpu_ns.expect("known on this system");
+    let start = Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < Duration::from_millis(30) {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
+    let after = snapshot().cpu_ns.expect("known on this system");
+    assert!(after >= before + 20_000_000, "30ms of computing: {before} then {after}");
+}

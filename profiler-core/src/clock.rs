@@ -275,6 +275,24 @@ fn monotonic_ns() -> u64 {
     (now.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(now.tv_nsec as u64)
 }
 
+/// CPU time the whole process has used so far (all its threads, user and system), where the
+/// system tells: what lets a report say how much of the time inside stages was spent waiting.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_vendor = "apple"))]
+pub(crate) fn process_cpu_ns() -> Option<u64> {
+    // SAFETY: as in `monotonic_ns`; the call writes `now` or fails, which the result says.
+    let (result, now) = unsafe {
+        let mut now: libc::timespec = std::mem::zeroed();
+        (libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut now), now)
+    };
+    (result == 0).then(|| (now.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(now.tv_nsec as u64))
+}
+
+/// Elsewhere: unknown.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_vendor = "apple")))]
+pub(crate) fn process_cpu_ns() -> Option<u64> {
+    None
+}
+
 /// Elsewhere: `Instant`, from the first read in the process.
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_vendor = "apple")))]
 fn monotonic_ns() -> u64 {

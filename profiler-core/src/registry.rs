@@ -444,6 +444,7 @@ impl Merged {
             created_at: SystemTime::now(),
             wall_ns: 0,
             threads: self.threads,
+            cpu_ns: clock::process_cpu_ns(),
             stages,
             tree,
             counters: Vec::new(),

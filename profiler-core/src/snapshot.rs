@@ -15,6 +15,10 @@ pub struct Snapshot {
     pub wall_ns: u64,
     /// Number of threads that recorded at least one call.
     pub threads: u32,
+    /// CPU time the whole process had used when the snapshot was taken (all threads, user and
+    /// system, from the process's start), where the system tells. Time inside stages beyond it
+    /// cannot have been spent computing: it was spent waiting (I/O, locks, sleeps).
+    pub cpu_ns: Option<u64>,
     /// One entry per stage that was called, in order of first appearance in the call tree.
     pub stages: Vec<StageSnapshot>,
     /// The call tree merged over threads: one node per distinct path of stages from a root.
@@ -216,6 +220,7 @@ impl Snapshot {
             created_at: SystemTime::now(),
             wall_ns: 0,
             threads: 0,
+            cpu_ns: None,
             stages: Vec::new(),
             tree: Vec::new(),
             counters: Vec::new(),
@@ -328,6 +333,7 @@ mod tests {
             created_at: SystemTime::UNIX_EPOCH,
             wall_ns: 0,
             threads: 1,
+            cpu_ns: None,
             stages: (0..stages).map(|i| stage(&format!("s{i}"))).collect(),
             tree,
             counters: Vec::new(),

@@ -141,6 +141,10 @@ pub struct Analysis {
     pub min_confidence: f64,
     /// Whether times were compensated for the profiler's cost.
     pub compensated: bool,
+    /// Time inside stages that cannot have been spent computing, as measured: the profiled time
+    /// beyond all the CPU time the process used ([`Snapshot::cpu_ns`]). A lower bound on the
+    /// waiting (I/O, locks, sleeps, channels) inside stages; `None` when the CPU time is unknown.
+    pub waiting_ns: Option<u64>,
     /// Position in `stages` of each stage index of the snapshot.
     by_index: Vec<Option<usize>>,
     /// Position in `stages` of each stage name.
@@ -202,6 +206,7 @@ pub fn analyze(snapshot: &Snapshot, options: &ReportOptions) -> Analysis {
         cores: options.cores(),
         min_confidence: options.min_confidence,
         compensated: compensated_copy.is_some(),
+        waiting_ns: snapshot.cpu_ns.map(|cpu| snapshot.profiled_ns().saturating_sub(cpu)),
         by_index,
         by_name,
     };

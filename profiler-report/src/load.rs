@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(message(""), "empty file, not a profile");
         assert_eq!(message("hello"), "not JSON: expected value at line 1 column 1");
         let text = good();
-        assert_eq!(message(&text[..200]), "truncated: the JSON ends early (line 10, column 15)");
+        assert_eq!(message(&text[..200]), "truncated: the JSON ends early (line 10, column 8)");
         assert_eq!(message("[1, 2]"), "not a profile: the top level is not a JSON object");
         assert_eq!(message("{\"stages\": []}"), "not a profile: no `schema_version` field");
         assert_eq!(

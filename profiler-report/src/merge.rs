@@ -92,6 +92,8 @@ pub fn merge(snapshots: &[Snapshot]) -> Result<Snapshot, String> {
     Ok(Snapshot {
         created_at: snapshots.iter().map(|s| s.created_at).max().unwrap_or(std::time::UNIX_EPOCH),
         wall_ns: snapshots.iter().map(|s| s.wall_ns).max().unwrap_or(0),
+        // The processes' CPU times add up, when every one is known.
+        cpu_ns: snapshots.iter().try_fold(0u64, |sum, s| s.cpu_ns.map(|cpu| sum.saturating_add(cpu))),
         threads,
         stages,
         tree,
@@ -247,6 +249,9 @@ mod tests {
         }
         assert_eq!(two.profiled_ns(), 2 * one.profiled_ns());
         assert_eq!((two.wall_ns, two.threads, two.created_at), (one.wall_ns, 2 * one.threads, one.created_at));
+        assert_eq!(two.cpu_ns, one.cpu_ns.map(|cpu| 2 * cpu), "the processes' CPU times add up");
+        let unknown = Snapshot { cpu_ns: None, ..one.clone() };
+        assert_eq!(merge(&[one.clone(), unknown]).unwrap().cpu_ns, None, "unless one is unknown");
         assert_eq!(two.counters[1].value, 2 * one.counters[1].value);
         assert_eq!(two.memory[0].samples, 2 * one.memory[0].samples);
         assert_eq!(two.overhead, one.overhead);

@@ -8,7 +8,7 @@
 //!
 //! | rule             | fires when                                                                 | confidence |
 //! |------------------|-----------------------------------------------------------------------------|------------|
-//! | `dominant_stage` | impact above 20 % of profiled time and its own body (self time) above 10 %  | 0.9 (0.5 if the stage is unreliable or its body is mostly the profiler's cost of the calls it makes) |
+//! | `dominant_stage` | impact above 20 % of profiled time and its own body (self time) above 10 %  | 0.9 (0.7 when at least half the time inside stages ran on no CPU; 0.5 if the stage is unreliable or its body is mostly the profiler's cost of the calls it makes) |
 //! | `high_variance`  | at least 10 calls, stdev / mean above 1, impact at least 1 %, not recursive, not unreliable | 0.75 |
 //! | `degrading_trend`| a degrading trend (see [`crate::trend`]) and impact at least 1 %             | 0.8 (0.65 with fewer than 32 calls in a window) |
 //! | `cheap_hot_stage`| at least 10,000 calls and a mean below 10 × the profiler's cost per call (below 1 µs when not calibrated) | 0.7 (0.6 when not calibrated) |
@@ -53,6 +53,9 @@ use crate::units::{format_change, format_factor, format_ns, format_ns_f, format_
 pub const DOMINANT_IMPACT_ABOVE: f64 = 0.2;
 /// ... and a self time above this share of profiled time.
 pub const DOMINANT_SELF_ABOVE: f64 = 0.1;
+/// When at least this share of the time inside stages ran on no CPU, `dominant_stage` puts
+/// the waits first and is less sure (0.7) that its body computes.
+pub const MOSTLY_WAITING: f64 = 0.5;
 /// The high-variance rule needs a coefficient of variation above this.
 pub const VARIANCE_CV_ABOVE: f64 = 1.0;
 /// The variance and trend rules skip stages below this share of profiled time.
@@ -251,13 +254,27 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
         None if stage.threads > 1 => format!(" (it is already called from {} threads)", stage.threads),
         None => String::new(),
     };
-    let action = format!(
-        "work on its own body ({}, {} of profiled time): split it into instrumented stages to see \
-         which part costs, and make that part faster{spread}; if it waits (I/O, locks, sleeps, \
-         channels), overlap or remove the waits instead",
-        format_ns(stage.self_ns),
-        format_percent(body_share),
-    );
+    // At least this share of the time inside stages ran on no CPU: the body may well be waiting.
+    let waiting = analysis.waiting_ns.map_or(0.0, |w| share(w, measured.profiled_ns()));
+    let action = if waiting >= MOSTLY_WAITING {
+        format!(
+            "at least {} of the time inside stages was waiting, not computing: if its own body \
+             ({}, {} of profiled time) waits (I/O, locks, sleeps, channels), overlap or remove the \
+             waits; if it computes, split it into instrumented stages to see which part costs, and \
+             make that part faster{spread}",
+            format_percent(waiting),
+            format_ns(stage.self_ns),
+            format_percent(body_share),
+        )
+    } else {
+        format!(
+            "work on its own body ({}, {} of profiled time): split it into instrumented stages to \
+             see which part costs, and make that part faster{spread}; if it waits (I/O, locks, \
+             sleeps, channels), overlap or remove the waits instead",
+            format_ns(stage.self_ns),
+            format_percent(body_share),
+        )
+    };
     let mut improvement =
         format!("profiled work at most {} faster if its body were 2× faster", format_factor(amdahl.speedup_2x));
     let spread_factor = analysis.cores as f64 / f64::from(stage.threads.max(1));
@@ -283,7 +300,14 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
     };
     // A body whose time is mostly the profiler's cost of the calls it makes is no finding.
     let overhead_bound = stage.unreliable || 2 * profiler_cost_in_body(measured, analysis, stage) > stage.self_ns;
-    let confidence = if overhead_bound { 0.5 } else { 0.9 };
+    // Mostly waiting: the gains below assume its time is computing, which may not be so.
+    let confidence = if overhead_bound {
+        0.5
+    } else if waiting >= MOSTLY_WAITING {
+        0.7
+    } else {
+        0.9
+    };
     let mut recommendation = Draft { analysis, stage, rule: Rule::DominantStage, confidence }.finish(
         issue,
         action,
@@ -693,6 +717,23 @@ mod tests {
         let found = &analysis.recommendations;
         assert_eq!(of(found, "walk", Rule::HighVariance), None);
         assert_eq!(of(found, "walk", Rule::DegradingTrend), None);
+    }
+
+    #[test]
+    fn a_dominant_body_when_most_time_waits_puts_the_waits_first() {
+        let mut snapshot = flat(&[("work", &[(60, 10)])], 400);
+        let computing = of(&all(&snapshot), "work", Rule::DominantStage).unwrap();
+        assert!(computing.action.starts_with("work on its own body"), "{}", computing.action);
+        // The whole process used 100 ns of CPU for 1000 ns inside stages: 90 % waited.
+        snapshot.cpu_ns = Some(100);
+        let waiting = of(&all(&snapshot), "work", Rule::DominantStage).unwrap();
+        assert!(
+            waiting.action.starts_with("at least 90.0% of the time inside stages was waiting"),
+            "{}",
+            waiting.action
+        );
+        assert!((waiting.confidence - 0.7).abs() < 1e-12);
+        assert_eq!(waiting.time_saved_ns, computing.time_saved_ns);
     }
 
     #[test]

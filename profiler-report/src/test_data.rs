@@ -173,6 +173,8 @@ pub(crate) fn synthetic_snapshot() -> Snapshot {
     Snapshot {
         created_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_281_540),
         wall_ns: 900_000_000,
+        // Above the 820ms inside stages: no waiting can be deduced.
+        cpu_ns: Some(850_000_000),
         threads: 2,
         stages,
         tree,

@@ -47,6 +47,10 @@ pub struct Profile {
     pub profiled_ns: u64,
     /// Number of threads that recorded at least one call.
     pub threads: u32,
+    /// CPU time the whole process had used (all threads, user and system), where the system
+    /// tells; null otherwise (and in profiles written before this field).
+    #[serde(default)]
+    pub cpu_ns: Option<u64>,
     /// The clock that timed the calls: `tsc`, `tsc-fast` or `instant` (`mixed` in a merged
     /// profile whose parts disagree).
     pub clock: String,
@@ -293,6 +297,7 @@ impl Profile {
             wall_ns: snapshot.wall_ns,
             profiled_ns: snapshot.profiled_ns(),
             threads: snapshot.threads,
+            cpu_ns: snapshot.cpu_ns,
             clock: snapshot.clock.clone(),
             analysis: AnalysisSettings {
                 profiled_ns: analysis.profiled_ns,
@@ -450,6 +455,7 @@ impl Profile {
             created_at,
             wall_ns: self.wall_ns,
             threads: self.threads,
+            cpu_ns: self.cpu_ns,
             stages,
             tree,
             counters: self.counters.iter().map(|c| CounterSnapshot { name: c.name.clone(), value: c.value }).collect(),
@@ -808,6 +814,7 @@ mod tests {
             "wall_ns",
             "profiled_ns",
             "threads",
+            "cpu_ns",
             "clock",
             "analysis",
             "overhead",

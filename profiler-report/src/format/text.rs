@@ -28,6 +28,9 @@ pub(crate) const TREE_MIN_SHARE: f64 = 0.01;
 pub(crate) const TREE_MAX_NODES: usize = 40;
 /// Deeper call-tree nodes are not indented further; their depth is printed instead.
 const TREE_MAX_INDENT: usize = 10;
+/// Above this share of the time inside stages, the time that cannot have been computing gets a
+/// line.
+const WAITING_NOTE_ABOVE: f64 = 0.1;
 /// Above this share of profiled time, the profiler's estimated cost gets a line of advice.
 const LARGE_OVERHEAD_SHARE: f64 = 0.1;
 
@@ -149,6 +152,17 @@ fn header(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options: &
         format_ns(analysis.profiled_ns),
         format_percent(crate::stats::share(analysis.profiled_ns, snapshot.wall_ns)),
     ));
+    if let (Some(waiting), Some(cpu)) = (analysis.waiting_ns, snapshot.cpu_ns) {
+        let measured = snapshot.profiled_ns();
+        if crate::stats::share(waiting, measured) > WAITING_NOTE_ABOVE {
+            out.line(format_args!(
+                "waiting: at least {} of it ({}) ran on no CPU: I/O, locks, sleeps (process CPU {})",
+                format_ns(waiting),
+                format_percent(crate::stats::share(waiting, measured)),
+                format_ns(cpu),
+            ));
+        }
+    }
     let overhead = &analysis.overhead;
     if overhead.calibrated {
         out.line(format_args!(
@@ -634,6 +648,23 @@ mod tests {
         assert!(tree[0].ends_with(" 420ms  100.0%"), "its callees' 300ms and 120ms: {report}");
         assert!(tree[1].trim_start().starts_with("app::pipeline::parse_document"), "{report}");
         assert!(report.contains("\n0 calls: in progress, the report was made from inside it;"), "{report}");
+    }
+
+    #[test]
+    fn time_inside_stages_beyond_the_cpu_time_is_said_to_be_waiting() {
+        let line = |cpu_ns| {
+            let snapshot = Snapshot { cpu_ns, ..full_snapshot() };
+            let report = render(&snapshot, &test_options());
+            check_width(&report);
+            report.lines().find(|l| l.starts_with("waiting:")).map(str::to_owned)
+        };
+        // 820ms inside stages, 100ms of CPU: at least 720ms waited.
+        assert_eq!(
+            line(Some(100_000_000)).as_deref(),
+            Some("waiting: at least 720ms of it (87.8%) ran on no CPU: I/O, locks, sleeps (process CPU 100ms)")
+        );
+        assert_eq!(line(Some(800_000_000)), None, "20ms, 2.4 %: not worth a line");
+        assert_eq!(line(None), None);
     }
 
     #[test]
