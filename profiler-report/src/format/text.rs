@@ -298,6 +298,9 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
         };
     }
     let time = |i: usize| times[i];
+    // Below a recursive node (its stage is also an ancestor's) comes more of the same pattern,
+    // which would fill the tree's lines: it is summed up in one line instead.
+    let recursive = profiler_core::recursive_nodes(tree);
     let by_time = |list: &mut Vec<usize>| list.sort_by(|&a, &b| time(b).cmp(&time(a)).then(a.cmp(&b)));
     by_time(&mut roots);
     for list in &mut children {
@@ -330,6 +333,12 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
             format_ns(time(i)),
             format_percent(crate::stats::share(time(i), whole)),
         ));
+        if recursive[i] && !children[i].is_empty() {
+            let below = subtree_size(&children, i) - 1;
+            let indent = "  ".repeat((depth + 1).min(TREE_MAX_INDENT));
+            out.line(format_args!("{indent}… the recursion goes on: {} below", plural(below as u64, "node", "nodes")));
+            continue;
+        }
         stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
     }
     if hidden > 0 {
@@ -682,10 +691,14 @@ mod tests {
 
     #[test]
     fn deep_trees_stop_indenting_and_stop_at_40_nodes() {
+        // A chain of 60 distinct stages.
         let mut snapshot = full_snapshot();
         let template = snapshot.tree[0].clone();
+        let stage = snapshot.stages[0].clone();
+        snapshot.stages = (0..60).map(|i| StageSnapshot { name: format!("s{i}"), ..stage.clone() }).collect();
         snapshot.tree = (0..60)
             .map(|depth: usize| profiler_core::TreeNode {
+                stage: depth,
                 parent: depth.checked_sub(1),
                 total_ns: 820_000_000 - depth as u64,
                 ..template.clone()
@@ -696,11 +709,33 @@ mod tests {
         let tree: Vec<&str> =
             report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take_while(|l| !l.is_empty()).collect();
         assert_eq!(tree.len(), TREE_MAX_NODES + 1, "{report}");
-        assert!(tree[11].starts_with("                    [11] main"), "{}", tree[11]);
+        assert!(tree[11].starts_with("                    [11] s11"), "{}", tree[11]);
         assert_eq!(
             *tree.last().unwrap(),
             "not shown: 20 nodes (below 1.0% of profiled time, under the threshold, or beyond 40 lines)"
         );
+    }
+
+    #[test]
+    fn a_recursion_shows_its_pattern_once_then_one_line() {
+        // main → main → main … 30 deep, then render under the deepest.
+        let mut snapshot = full_snapshot();
+        let template = snapshot.tree[0].clone();
+        snapshot.tree = (0..30)
+            .map(|depth: usize| profiler_core::TreeNode {
+                parent: depth.checked_sub(1),
+                total_ns: 820_000_000 - depth as u64,
+                ..template.clone()
+            })
+            .collect();
+        snapshot.tree.push(profiler_core::TreeNode { stage: 2, parent: Some(29), ..snapshot.tree[29].clone() });
+        let report = render(&snapshot, &test_options());
+        check_width(&report);
+        let tree: Vec<&str> =
+            report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take_while(|l| !l.is_empty()).collect();
+        assert_eq!(tree.len(), 3, "{report}");
+        assert!(tree[0].starts_with("main ") && tree[1].starts_with("  main "), "{report}");
+        assert_eq!(tree[2], "    … the recursion goes on: 29 nodes below");
     }
 
     #[test]
