@@ -730,6 +730,12 @@ async fn async_cfg_arguments(#[cfg(any())] hidden: u32, shown: u32, #[allow(unus
     shown
 }
 
+/// A lint expectation on a pattern argument is met once, where the body's bindings are.
+#[instrument_stage]
+async fn async_expect_on_a_pattern(#[expect(unused_variables)] (used, unused): (u32, u32)) -> u32 {
+    used
+}
+
 #[instrument_stage]
 fn sync_cfg_arguments(#[cfg(any())] hidden: u32, shown: u32) -> u32 {
     #[cfg(any())]
@@ -756,6 +762,7 @@ fn cfg_arguments_and_the_users_own_names() {
     profiler_core::set_enabled(true);
     assert_eq!(block_on(async_cfg_arguments(1, 2)), 1);
     assert_eq!(sync_cfg_arguments(3), 3);
+    assert_eq!(block_on(async_expect_on_a_pattern((4, 5))), 4);
     assert_eq!(block_on(async_sees_the_users_constant()), 7);
     assert_eq!(sync_sees_the_users_constant(), 7);
     assert_eq!(calls("fn_shapes::async_cfg_arguments"), 1);

@@ -235,7 +235,11 @@ fn bind_arguments_in_body(head: &TokenStream, func: &StageFn) -> (TokenStream, T
             continue;
         };
         let PatType { attrs, pat, colon_token, ty } = typed;
-        let kept_attrs = attrs.iter().filter(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"));
+        // `cfg` decides whether the parameter exists at all; lint attributes (`allow`,
+        // `expect`) belong on the binding the body uses, and once only (an `expect` on a
+        // binding that cannot set the lint off would itself warn).
+        let kept_attrs: Vec<_> =
+            attrs.iter().filter(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")).collect();
         if let Pat::Ident(PatIdent { by_ref: None, mutability, ident, subpat: None, .. }) = &**pat {
             params.push(quote!(#(#kept_attrs)* #ident #colon_token #ty));
             // The value moved is named with the call site's span: it resolves to the parameter
@@ -247,7 +251,7 @@ fn bind_arguments_in_body(head: &TokenStream, func: &StageFn) -> (TokenStream, T
         } else {
             let name = Ident::new(&format!("__profiler_arg{index}"), Span::mixed_site());
             params.push(quote!(#(#kept_attrs)* #name #colon_token #ty));
-            bindings.extend(quote!(#(#attrs)* let #name = #name; #(#attrs)* let #pat = #name;));
+            bindings.extend(quote!(#(#kept_attrs)* let #name = #name; #(#attrs)* let #pat = #name;));
         }
     }
     if let Some(variadic) = &func.sig.variadic {
@@ -355,7 +359,7 @@ mod tests {
             "async fn f (& self , a : u8 , __profiler_arg2 : (u8 , u8) , # [cfg (x)] __profiler_arg3 : u8) -> u8";
         assert!(output.starts_with(head), "{output}");
         let bindings = "let mut a = a ; let __profiler_arg2 = __profiler_arg2 ; let (b , c) = __profiler_arg2 ; \
-             # [cfg (x)] # [allow (unused)] let __profiler_arg3 = __profiler_arg3 ; \
+             # [cfg (x)] let __profiler_arg3 = __profiler_arg3 ; \
              # [cfg (x)] # [allow (unused)] let _ = __profiler_arg3 ; a + b + c";
         assert!(output.contains(bindings), "{output}");
         assert!(!output.contains("let _ = & self"), "the body does not mention `self`: {output}");
