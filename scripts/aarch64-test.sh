@@ -33,5 +33,10 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$runner"
 # Child processes the tests start themselves go through the emulator too (tests/support).
 export PROFILER_TEST_RUNNER="$runner"
+# One test at a time: qemu's user-mode emulation of fork() can deadlock the child when another
+# thread of the emulated process is running (seen once, in the fourth CI run of a day: a child
+# of the CLI tests hung before exec, on a lock qemu itself took in another thread). Tests that
+# start programs then fork with no other test thread running.
+export RUST_TEST_THREADS=1
 # In a debug build the accuracy tests are ignored, as on x86_64.
 cargo test --quiet --workspace --target "$target"

@@ -24,6 +24,12 @@ fn in_child() -> i32 {
 
 #[test]
 fn a_forked_child_never_waits_for_the_profilers_locks() {
+    if std::env::var_os("PROFILER_TEST_RUNNER").is_some_and(|runner| !runner.is_empty()) {
+        // Under qemu's user-mode emulation a fork() while other threads run can hang in qemu
+        // itself (`scripts/aarch64-test.sh`), which is what this test does on purpose.
+        eprintln!("skipped under an emulator: forks while threads run");
+        return;
+    }
     profiler_core::set_enabled(true);
     let stop = Arc::new(AtomicBool::new(false));
     // Threads that hold the thread-list lock often: snapshots, and threads that start and end.
