@@ -312,6 +312,10 @@ fn call_tree(out: &mut Report, snapshot: &Snapshot, analysis: &Analysis, options
             && (options.threshold_ns == 0 || in_progress(i) || stage.mean_ns >= options.threshold_ns as f64)
     };
     out.heading("call tree (time and share of the caller's time; roots: of profiled time)");
+    if snapshot.threads > 1 {
+        // Trees are per thread, merged by path: a call on another thread has no caller here.
+        out.line("calls made on other threads are roots of their own, not children of what started them");
+    }
     let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
     let (mut shown, mut hidden) = (0usize, 0usize);
     while let Some((i, depth)) = stack.pop() {
@@ -385,7 +389,7 @@ fn bottlenecks(out: &mut Report, analysis: &Analysis) {
 }
 
 fn trends(out: &mut Report, analysis: &Analysis) {
-    out.heading("trends (mean of early calls → late calls)");
+    out.heading("trends (mean of the early calls → the late ones, and how many calls each window holds)");
     if analysis.trends.is_empty() {
         out.line(format_args!(
             "none: no stage has {} calls in each of its early and late windows",
@@ -485,6 +489,17 @@ mod tests {
 
     fn render(snapshot: &Snapshot, options: &ReportOptions) -> String {
         render_report(snapshot, &analyze(snapshot, options), options, false)
+    }
+
+    /// The call tree's lines, without its heading and the note about threads.
+    fn tree_lines(report: &str) -> Vec<&str> {
+        report
+            .lines()
+            .skip_while(|l| !l.starts_with("call tree"))
+            .skip(1)
+            .filter(|l| !l.starts_with("calls made on other threads"))
+            .take_while(|l| !l.is_empty())
+            .collect()
     }
 
     fn check_width(report: &str) {
@@ -605,7 +620,7 @@ mod tests {
         assert!(!report.contains("clock: fast"), "{report}");
         let trends: Vec<&str> = report.lines().skip_while(|l| !l.starts_with("trends")).take(2).collect();
         insta::assert_snapshot!(trends.join("\n"), @r"
-        trends (mean of early calls → late calls)
+        trends (mean of the early calls → the late ones, and how many calls each window holds)
         none: no stage has 8 calls in each of its early and late windows
         ");
         assert!(!report.contains('~'), "nothing is unreliable without calibration");
@@ -652,7 +667,7 @@ mod tests {
         snapshot.stages[0].histogram = profiler_core::Histogram::default();
         let report = render(&snapshot, &test_options());
         check_width(&report);
-        let tree: Vec<&str> = report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take(2).collect();
+        let tree: Vec<&str> = tree_lines(&report).into_iter().take(2).collect();
         assert!(tree[0].starts_with("main ") && tree[0].contains(" in progress "), "{report}");
         assert!(tree[0].ends_with(" 420ms  100.0%"), "its callees' 300ms and 120ms: {report}");
         assert!(tree[1].trim_start().starts_with("app::pipeline::parse_document"), "{report}");
@@ -706,14 +721,21 @@ mod tests {
             .collect();
         let report = render(&snapshot, &test_options());
         check_width(&report);
-        let tree: Vec<&str> =
-            report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take_while(|l| !l.is_empty()).collect();
+        let tree: Vec<&str> = tree_lines(&report);
         assert_eq!(tree.len(), TREE_MAX_NODES + 1, "{report}");
         assert!(tree[11].starts_with("                    [11] s11"), "{}", tree[11]);
         assert_eq!(
             *tree.last().unwrap(),
             "not shown: 20 nodes (below 1.0% of profiled time, under the threshold, or beyond 40 lines)"
         );
+    }
+
+    #[test]
+    fn the_tree_says_other_threads_start_their_own_roots_when_there_are_some() {
+        let note = "calls made on other threads are roots of their own";
+        assert!(render(&full_snapshot(), &test_options()).contains(note));
+        let one_thread = Snapshot { threads: 1, ..full_snapshot() };
+        assert!(!render(&one_thread, &test_options()).contains(note));
     }
 
     #[test]
@@ -731,8 +753,7 @@ mod tests {
         snapshot.tree.push(profiler_core::TreeNode { stage: 2, parent: Some(29), ..snapshot.tree[29].clone() });
         let report = render(&snapshot, &test_options());
         check_width(&report);
-        let tree: Vec<&str> =
-            report.lines().skip_while(|l| !l.starts_with("call tree")).skip(1).take_while(|l| !l.is_empty()).collect();
+        let tree: Vec<&str> = tree_lines(&report);
         assert_eq!(tree.len(), 3, "{report}");
         assert!(tree[0].starts_with("main ") && tree[1].starts_with("  main "), "{report}");
         assert_eq!(tree[2], "    … the recursion goes on: 29 nodes below");
