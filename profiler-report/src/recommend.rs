@@ -37,6 +37,7 @@
 //! the stage's severity. A heavy stage whose fix gains little is not an urgent recommendation.
 //! Recommendations are sorted by priority, then confidence, then time saved, all descending.
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -162,8 +163,9 @@ pub struct Recommendation {
 #[must_use]
 pub fn recommendations(measured: &Snapshot, analysis: &Analysis) -> Vec<Recommendation> {
     let mut found = Vec::new();
+    let body_costs = OnceCell::new();
     for stage in &analysis.stages {
-        found.extend(dominant_stage(measured, analysis, stage));
+        found.extend(dominant_stage(measured, analysis, stage, &body_costs));
         found.extend(high_variance(measured, analysis, stage));
         found.extend(cheap_hot_stage(analysis, stage));
     }
@@ -226,7 +228,12 @@ impl Draft<'_> {
     }
 }
 
-fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysis) -> Option<Recommendation> {
+fn dominant_stage(
+    measured: &Snapshot,
+    analysis: &Analysis,
+    stage: &StageAnalysis,
+    body_costs: &OnceCell<Vec<u64>>,
+) -> Option<Recommendation> {
     let profiled = analysis.profiled_ns;
     let body_share = share(stage.self_ns, profiled);
     if stage.impact <= DOMINANT_IMPACT_ABOVE || body_share <= DOMINANT_SELF_ABOVE {
@@ -299,7 +306,8 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
         None => stage.self_ns as f64 / 2.0,
     };
     // A body whose time is mostly the profiler's cost of the calls it makes is no finding.
-    let overhead_bound = stage.unreliable || 2 * profiler_cost_in_body(measured, analysis, stage) > stage.self_ns;
+    let overhead_bound =
+        stage.unreliable || 2 * profiler_cost_in_body(measured, analysis, stage, body_costs) > stage.self_ns;
     // Mostly waiting: the gains below assume its time is computing, which may not be so.
     let confidence = if overhead_bound {
         0.5
@@ -320,16 +328,27 @@ fn dominant_stage(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysi
 
 /// The profiler's estimated cost inside `stage`'s self time (its own stamps and the calls it
 /// makes to instrumented stages): what compensation would take from it. 0 when already
-/// compensated or not calibrated.
-fn profiler_cost_in_body(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysis) -> u64 {
+/// compensated or not calibrated. `body_costs` holds every stage's, by snapshot index,
+/// computed at the first call: compensating copies the whole snapshot.
+fn profiler_cost_in_body(
+    measured: &Snapshot,
+    analysis: &Analysis,
+    stage: &StageAnalysis,
+    body_costs: &OnceCell<Vec<u64>>,
+) -> u64 {
     if analysis.compensated || !analysis.overhead.calibrated {
         return 0;
     }
-    let compensated = crate::overhead::compensate(measured);
-    match (measured.stages.get(stage.index), compensated.stages.get(stage.index)) {
-        (Some(raw), Some(net)) => raw.self_ns.saturating_sub(net.self_ns),
-        _ => 0,
-    }
+    let costs = body_costs.get_or_init(|| {
+        let compensated = crate::overhead::compensate(measured);
+        measured
+            .stages
+            .iter()
+            .zip(&compensated.stages)
+            .map(|(raw, net)| raw.self_ns.saturating_sub(net.self_ns))
+            .collect()
+    });
+    costs.get(stage.index).copied().unwrap_or(0)
 }
 
 fn high_variance(measured: &Snapshot, analysis: &Analysis, stage: &StageAnalysis) -> Option<Recommendation> {
