@@ -233,19 +233,19 @@ fn split_inner_attrs(body: &Group) -> (TokenStream, Group) {
 /// Whether `tokens` hold a `!` anywhere, including inside groups: in a type, the never type or
 /// a macro call.
 fn mentions_bang(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Punct(punct) => punct.as_char() == '!',
-        TokenTree::Group(group) => mentions_bang(group.stream()),
-        TokenTree::Ident(_) | TokenTree::Literal(_) => false,
-    })
+    any_token(tokens, &|tree| matches!(tree, TokenTree::Punct(punct) if punct.as_char() == '!'))
 }
 
 /// Whether an identifier matching `is_match` occurs in `tokens`, including inside groups.
 fn mentions(tokens: TokenStream, is_match: &dyn Fn(&Ident) -> bool) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(ident) => is_match(&ident),
-        TokenTree::Group(group) => mentions(group.stream(), is_match),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
+    any_token(tokens, &|tree| matches!(tree, TokenTree::Ident(ident) if is_match(ident)))
+}
+
+/// Whether a token that is not a group matches `is_match`, in `tokens` or inside its groups.
+fn any_token(tokens: TokenStream, is_match: &dyn Fn(&TokenTree) -> bool) -> bool {
+    tokens.into_iter().any(|tree| match &tree {
+        TokenTree::Group(group) => any_token(group.stream(), is_match),
+        TokenTree::Ident(_) | TokenTree::Punct(_) | TokenTree::Literal(_) => is_match(&tree),
     })
 }
 
