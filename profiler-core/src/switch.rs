@@ -72,11 +72,7 @@ pub(crate) fn ensure_initialised() -> u64 {
                 text.as_deref().unwrap_or_default()
             ));
         }
-        // Generation 0 -> 1; keep any generation already bumped by set_enabled/reset.
-        let _ = STATE.fetch_update(Relaxed, Relaxed, |s| {
-            let generation = (s & !ENABLED).max(GENERATION_STEP);
-            Some(generation | u64::from(setting == ProfileSetting::On))
-        });
+        set_switch(setting == ProfileSetting::On);
     });
     STATE.load(Relaxed)
 }
@@ -90,16 +86,22 @@ pub fn set_enabled(enabled: bool) {
         return; // Off for good in the child of a `fork()`: see `crate::fork`.
     }
     READ_ENV.call_once(|| {});
-    let _ = STATE.fetch_update(Relaxed, Relaxed, |s| {
-        let generation = (s & !ENABLED).max(GENERATION_STEP);
-        Some(generation | u64::from(enabled))
-    });
+    set_switch(enabled);
 }
 
 /// Turns profiling off in the child of a `fork()`, without the `Once` another thread of the
 /// parent may have been inside: the generation becomes non-zero, so `PROFILE` is never read.
 pub(crate) fn turn_off_in_fork_child() {
-    let _ = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & !ENABLED).max(GENERATION_STEP)));
+    set_switch(false);
+}
+
+/// Sets the switch bit. Generation 0 (environment not read) becomes 1; a generation already
+/// bumped by a reset is kept.
+fn set_switch(enabled: bool) {
+    let _ = STATE.fetch_update(Relaxed, Relaxed, |s| {
+        let generation = (s & !ENABLED).max(GENERATION_STEP);
+        Some(generation | u64::from(enabled))
+    });
 }
 
 /// Whether calls are being recorded now (reads `PROFILE` on first use).
